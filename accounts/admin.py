@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "provider", "is_active", "is_staff", "created_at"]
+    list_filter = ["provider", "is_active", "is_staff", "created_at"]
+    search_fields = ["email", "name", "provider_uid"]
+    readonly_fields = ["id", "provider", "provider_uid", "created_at", "last_login"]
+    fields = [
+        "id",
+        "email",
+        "name",
+        "provider",
+        "provider_uid",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+        "created_at",
+        "last_login",
+    ]
+    filter_horizontal = ["groups", "user_permissions"]
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # users come from sign-in (or `createsuperuser`), which also creates the wallet

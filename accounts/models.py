@@ -1,0 +1,51 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+
+
+class Provider(models.TextChoices):
+    GOOGLE = "google", "Google"
+    FACEBOOK = "facebook", "Facebook"
+
+
+class UserManager(BaseUserManager):
+    """Every user is created through `accounts.services.user_create`, so each one gets its wallet."""
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        from accounts.services import user_create
+
+        return user_create(email=email, password=password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Signs in through Google or Facebook; only staff created from the shell have a password."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    provider = models.CharField(max_length=16, choices=Provider.choices, blank=True)
+    # NULL for staff without a provider: NULLs never collide in the unique constraint below.
+    provider_uid = models.CharField(max_length=255, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_uid"], name="user_provider_uid_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

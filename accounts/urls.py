@@ -1,0 +1,10 @@
+from django.urls import path
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from accounts import views
+
+urlpatterns = [
+    path("user/", views.CurrentUserView.as_view(), name="auth-user"),
+    path("token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="auth-logout"),
+]

@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from audio.models import AudioFile
+
+
+@admin.register(AudioFile)
+class AudioFileAdmin(admin.ModelAdmin):
+    list_display = ["original_filename", "user", "format", "size_bytes", "duration_seconds", "created_at"]
+    list_filter = ["format", "created_at"]
+    search_fields = ["original_filename", "user__email", "id"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in AudioFile._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

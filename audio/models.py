@@ -1,0 +1,27 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class AudioFile(models.Model):
+    """An uploaded recording, stored under `audio_files/{user_id}/{uuid}.{ext}`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audio_files")
+    file = models.FileField(max_length=255)
+    original_filename = models.CharField(max_length=255, help_text="Sanitised; for display only.")
+    format = models.CharField(max_length=16)
+    size_bytes = models.PositiveBigIntegerField()
+    duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="audio_user_created_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(duration_seconds__gt=0), name="audio_duration_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_filename

@@ -1,0 +1,69 @@
+"""Domain errors and the one handler that gives every API error the same shape:
+`{"detail": str, "code": str}` plus `"errors": {field: [...]}` for validation."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base of the errors services raise: each carries an HTTP status and a stable code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "error"
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            field: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for field, value in detail.items()
+        }
+    return {"non_field_errors": [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # Unexpected: Django logs it and answers a plain 500 without a trace.
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        non_field = errors.get("non_field_errors")
+        only_non_field = non_field is not None and len(errors) == 1
+        response.data = {
+            "detail": non_field[0] if only_non_field else "Invalid input.",
+            "code": "invalid",
+            "errors": errors,
+        }
+    elif isinstance(exc.detail, dict):  # simplejwt's token errors carry their own detail and code
+        response.data = {
+            "detail": str(exc.detail.get("detail", exc.default_detail)),
+            "code": str(exc.detail.get("code", exc.default_code)),
+        }
+    else:
+        response.data = {"detail": str(exc.detail), "code": getattr(exc.detail, "code", exc.default_code)}
+    return response

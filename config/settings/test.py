@@ -1,0 +1,23 @@
+"""Test settings: fast hashing, in-memory email, jobs in-process, no real providers."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="test-media-")
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Tests opt in to throttling where they test it.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+OPENAI_API_KEY = ""
+TRANSCRIPTION_ENGINE = "local"
+RAZORPAY_KEY_ID = ""
+RAZORPAY_KEY_SECRET = ""
+RAZORPAY_WEBHOOK_SECRET = ""
+GOOGLE_CLIENT_ID = ""
+FACEBOOK_APP_ID = ""
+FACEBOOK_APP_SECRET = ""

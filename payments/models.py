@@ -1,0 +1,75 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Order(models.Model):
+    """A Razorpay order: what the user asked to pay. The amount credited is always this one."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        ATTEMPTED = "attempted", "Attempted"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    razorpay_order_id = models.CharField(max_length=64, unique=True)
+    receipt = models.CharField(max_length=40, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount_paise = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="INR")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_created_idx")]
+
+    def __str__(self) -> str:
+        return self.razorpay_order_id
+
+
+class Payment(models.Model):
+    """One payment attempt on an order, as Razorpay reported it (verify, webhook or reconcile)."""
+
+    class Status(models.TextChoices):
+        AUTHORIZED = "authorized", "Authorized"
+        CAPTURED = "captured", "Captured"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    razorpay_payment_id = models.CharField(max_length=64, unique=True)
+    amount_paise = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    method = models.CharField(max_length=32, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    # Captured for an amount different from its order's: not credited, waiting for an admin.
+    flagged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "flagged"], name="payment_status_flagged_idx")]
+
+    def __str__(self) -> str:
+        return self.razorpay_payment_id
+
+
+class WebhookEvent(models.Model):
+    """Each Razorpay webhook delivery we accepted, by its event id: a repeat is acknowledged and ignored."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    event = models.CharField(max_length=64)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"

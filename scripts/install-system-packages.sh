@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages the service and its tests use, if any is missing.
+set -euo pipefail
+packages=(ffmpeg sox espeak-ng libmariadb-dev pkg-config)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"

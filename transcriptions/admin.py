@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from transcriptions.models import Transcription
+
+
+@admin.register(Transcription)
+class TranscriptionAdmin(admin.ModelAdmin):
+    list_display = ["audio_filename", "user", "status", "engine", "billable_minutes", "amount", "created_at"]
+    list_filter = ["status", "engine", "created_at"]
+    search_fields = ["audio_filename", "user__email", "id", "text"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in Transcription._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,56 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class Transcription(models.Model):
+    """One transcription job and its result. It keeps its own copy of the audio's name and
+    duration, so its text and cost stay readable after the audio file is deleted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcriptions")
+    audio_file = models.ForeignKey(
+        "audio.AudioFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="transcriptions"
+    )
+    audio_filename = models.CharField(max_length=255)
+    audio_duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    language = models.CharField(max_length=16, blank=True)
+    engine = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=64, blank=True)
+    text = models.TextField(blank=True)
+    segments = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Safe to show the user.")
+    progress = models.PositiveSmallIntegerField(default=0)
+    billable_minutes = models.DecimalField(max_digits=10, decimal_places=2)
+    demo_minutes_used = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    charged_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="tr_user_created_idx"),
+            models.Index(fields=["user", "status", "-created_at"], name="tr_user_status_created_idx"),
+            models.Index(fields=["status", "started_at"], name="tr_status_started_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="tr_user_idempotency_key_unique"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="tr_progress_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audio_filename} ({self.status})"

@@ -1,0 +1,305 @@
+"""Every change to a wallet. Money moves only here.
+
+Each operation that changes a wallet opens its own short `atomic()` block, locks the wallet row
+(`select_for_update`) before reading any figure it changes, and writes its ledger line in the same
+block. Nothing slow (no provider call) ever runs inside these blocks.
+"""
+
+import math
+import uuid
+from dataclasses import dataclass
+from decimal import ROUND_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wallet.exceptions import InsufficientBalance, NothingToRefund
+from wallet.models import ZERO, Hold, Transaction, Wallet
+
+CENT = Decimal("0.01")
+
+
+# --- Arithmetic ------------------------------------------------------------------------------
+
+
+def billable_minutes(duration_seconds: Decimal | int | float | str) -> Decimal:
+    """Whole seconds (rounded up) / 60, rounded up to 0.01 minute."""
+    seconds = math.ceil(Decimal(str(duration_seconds)))
+    return (Decimal(seconds) / 60).quantize(CENT, rounding=ROUND_UP)
+
+
+@dataclass(frozen=True)
+class Quote:
+    billable_minutes: Decimal
+    demo_minutes_used: Decimal
+    charged_minutes: Decimal
+    amount: Decimal
+
+
+def quote(*, minutes: Decimal, demo_minutes_available: Decimal, rate: Decimal | None = None) -> Quote:
+    """Demo minutes first; the rest at `rate` (default `RATE_PER_MINUTE`), rounded up to the paisa."""
+    rate = settings.RATE_PER_MINUTE if rate is None else rate
+    demo_used = min(minutes, max(demo_minutes_available, ZERO))
+    charged = minutes - demo_used
+    return Quote(
+        billable_minutes=minutes,
+        demo_minutes_used=demo_used,
+        charged_minutes=charged,
+        amount=(charged * rate).quantize(CENT, rounding=ROUND_UP),
+    )
+
+
+def wallet_quote(*, wallet: Wallet, minutes: Decimal) -> Quote:
+    return quote(minutes=minutes, demo_minutes_available=wallet.demo_minutes_available)
+
+
+# --- Ledger primitive ------------------------------------------------------------------------
+
+
+def _lock_wallet(**lookup) -> Wallet:
+    # The row lock serialises every change to this wallet and its holds: whoever holds it sees
+    # the latest committed figures (READ COMMITTED) and no one else can change them meanwhile.
+    return Wallet.objects.select_for_update().get(**lookup)
+
+
+def _post(
+    *,
+    wallet: Wallet,
+    type: str,
+    reference: str,
+    amount: Decimal = ZERO,
+    demo_minutes: Decimal = ZERO,
+    minutes: Decimal = ZERO,
+    **links,
+) -> tuple[Transaction, bool]:
+    """Write one ledger line and apply it to the locked `wallet`.
+
+    Returns `(line, True)`, or `(existing line, False)` when `reference` was already posted:
+    the unique constraint on `reference` makes every operation idempotent.
+    """
+    try:
+        with transaction.atomic():  # a savepoint, so a duplicate leaves the outer block usable
+            line = Transaction.objects.create(
+                wallet=wallet,
+                type=type,
+                reference=reference,
+                amount=amount,
+                demo_minutes=demo_minutes,
+                minutes=minutes,
+                balance_before=wallet.balance,
+                balance_after=wallet.balance + amount,
+                demo_minutes_before=wallet.demo_minutes_remaining,
+                demo_minutes_after=wallet.demo_minutes_remaining + demo_minutes,
+                **links,
+            )
+    except IntegrityError:
+        existing = Transaction.objects.filter(reference=reference).first()
+        if existing is None:
+            raise
+        return existing, False
+    wallet.balance += amount
+    wallet.demo_minutes_remaining += demo_minutes
+    wallet.save(update_fields=_MONEY_FIELDS)
+    return line, True
+
+
+# Callers adjust `held` and the totals on the locked wallet before posting; `_post` saves them all.
+_MONEY_FIELDS = [
+    "balance",
+    "held",
+    "demo_minutes_remaining",
+    "demo_minutes_held",
+    "total_credited",
+    "total_spent",
+    "total_minutes_transcribed",
+    "updated_at",
+]
+
+
+# --- Wallet lifecycle ------------------------------------------------------------------------
+
+
+def wallet_create(*, user) -> Wallet:
+    """The user's wallet, with `DEMO_MINUTES` demo minutes granted through the ledger."""
+    with transaction.atomic():
+        wallet = Wallet.objects.create(user=user)
+        _post(
+            wallet=wallet,
+            type=Transaction.Type.CREDIT,
+            reference=f"demo-grant:{wallet.pk}",
+            demo_minutes=settings.DEMO_MINUTES,
+            description="Demo minutes for a new account",
+        )
+    return wallet
+
+
+# --- Holds: reserve, capture, release --------------------------------------------------------
+
+
+def wallet_reserve(*, user, transcription, minutes: Decimal) -> Hold:
+    """Hold the whole cost of `transcription` (demo minutes first, then money).
+
+    Locks the wallet row. Raises `InsufficientBalance` when the available money or demo minutes
+    cannot cover it. Idempotent per transcription: a second call returns the first hold.
+    Call it inside the caller's `atomic()` that creates the transcription, so a refusal leaves
+    nothing behind.
+    """
+    with transaction.atomic():
+        wallet = _lock_wallet(user=user)
+        existing = Hold.objects.filter(transcription=transcription).first()
+        if existing is not None:
+            return existing
+        cost = wallet_quote(wallet=wallet, minutes=minutes)
+        if cost.amount > wallet.available:
+            raise InsufficientBalance(
+                f"This needs ₹{cost.amount} after {cost.demo_minutes_used} demo minutes; "
+                f"₹{wallet.available} is available."
+            )
+        hold = Hold.objects.create(
+            wallet=wallet,
+            transcription=transcription,
+            billable_minutes=minutes,
+            demo_minutes=cost.demo_minutes_used,
+            amount=cost.amount,
+        )
+        wallet.held += cost.amount
+        wallet.demo_minutes_held += cost.demo_minutes_used
+        wallet.save(update_fields=["held", "demo_minutes_held", "updated_at"])
+    return hold
+
+
+def _lock_hold(transcription_id) -> tuple[Wallet, Hold] | None:
+    wallet_id = Hold.objects.filter(transcription_id=transcription_id).values_list("wallet_id", flat=True).first()
+    if wallet_id is None:
+        return None
+    wallet = _lock_wallet(pk=wallet_id)
+    # Read after taking the wallet lock: a concurrent capture or release has committed by now.
+    return wallet, Hold.objects.get(transcription_id=transcription_id)
+
+
+def wallet_capture(*, transcription_id) -> Transaction | None:
+    """Charge a held cost: one debit line (money and demo minutes), totals updated.
+
+    Locks the wallet row. Idempotent: capturing a hold that is no longer held changes nothing and
+    returns the debit line if there is one. Returns None when the transcription has no hold.
+    """
+    with transaction.atomic():
+        locked = _lock_hold(transcription_id)
+        if locked is None:
+            return None
+        wallet, hold = locked
+        if hold.status != Hold.Status.HELD:
+            return Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
+        wallet.held -= hold.amount
+        wallet.demo_minutes_held -= hold.demo_minutes
+        wallet.total_spent += hold.amount
+        wallet.total_minutes_transcribed += hold.billable_minutes
+        line, _ = _post(
+            wallet=wallet,
+            type=Transaction.Type.DEBIT,
+            reference=f"debit:{transcription_id}",
+            amount=-hold.amount,
+            demo_minutes=-hold.demo_minutes,
+            minutes=hold.billable_minutes,
+            transcription_id=transcription_id,
+            description=f"Transcription of {hold.billable_minutes} minutes",
+        )
+        hold.status = Hold.Status.CAPTURED
+        hold.settled_at = timezone.now()
+        hold.save(update_fields=["status", "settled_at"])
+    return line
+
+
+def wallet_release(*, transcription_id) -> bool:
+    """Give a held cost back to `available`; no ledger line, since the balance never changed.
+
+    Locks the wallet row. Idempotent: returns False when there was nothing held to release.
+    """
+    with transaction.atomic():
+        locked = _lock_hold(transcription_id)
+        if locked is None:
+            return False
+        wallet, hold = locked
+        if hold.status != Hold.Status.HELD:
+            return False
+        wallet.held -= hold.amount
+        wallet.demo_minutes_held -= hold.demo_minutes
+        wallet.save(update_fields=["held", "demo_minutes_held", "updated_at"])
+        hold.status = Hold.Status.RELEASED
+        hold.settled_at = timezone.now()
+        hold.save(update_fields=["status", "settled_at"])
+    return True
+
+
+# --- Credits, refunds, adjustments -----------------------------------------------------------
+
+
+def wallet_credit(*, user, amount: Decimal, payment_id: str, description: str = "") -> tuple[Transaction, bool]:
+    """Credit a payment. Locks the wallet row. A payment id is credited at most once: a repeat
+    returns `(first line, False)` and changes nothing."""
+    if amount <= 0:
+        raise ValueError("A credit must be positive.")
+    with transaction.atomic():
+        wallet = _lock_wallet(user=user)
+        wallet.total_credited += amount
+        line, created = _post(
+            wallet=wallet,
+            type=Transaction.Type.CREDIT,
+            reference=f"credit:{payment_id}",
+            amount=amount,
+            payment_id=payment_id,
+            description=description or f"Payment {payment_id}",
+        )
+    return line, created
+
+
+def wallet_refund(*, transcription_id, reason: str, created_by=None) -> Transaction:
+    """Give back what a completed transcription cost (money and demo minutes), once.
+
+    Locks the wallet row. Raises `NothingToRefund` when it was never charged or was refunded.
+    """
+    with transaction.atomic():
+        debit = Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
+        if debit is None:
+            raise NothingToRefund()
+        wallet = _lock_wallet(pk=debit.wallet_id)
+        wallet.total_spent += debit.amount  # debit amounts are negative
+        wallet.total_minutes_transcribed -= debit.minutes
+        line, created = _post(
+            wallet=wallet,
+            type=Transaction.Type.REFUND,
+            reference=f"refund:{transcription_id}",
+            amount=-debit.amount,
+            demo_minutes=-debit.demo_minutes,
+            minutes=debit.minutes,
+            transcription_id=transcription_id,
+            description=reason,
+            created_by=created_by,
+        )
+        if not created:
+            raise NothingToRefund()
+    return line
+
+
+def wallet_adjust(
+    *, wallet_id: int, amount: Decimal = ZERO, demo_minutes: Decimal = ZERO, reason: str, created_by=None
+) -> Transaction:
+    """An admin's correction of balance and/or demo minutes, with a reason. Locks the wallet row.
+    Raises `InsufficientBalance` when it would take away money or minutes that are not available."""
+    if not reason.strip():
+        raise ValueError("An adjustment needs a reason.")
+    with transaction.atomic():
+        wallet = _lock_wallet(pk=wallet_id)
+        if wallet.available + amount < 0 or wallet.demo_minutes_available + demo_minutes < 0:
+            raise InsufficientBalance("The adjustment would take away more than is available.")
+        line, _ = _post(
+            wallet=wallet,
+            type=Transaction.Type.ADJUSTMENT,
+            reference=f"adjustment:{uuid.uuid4()}",
+            amount=amount,
+            demo_minutes=demo_minutes,
+            description=reason,
+            created_by=created_by,
+        )
+    return line
