@@ -2,8 +2,12 @@
 
 import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+
+from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -13,21 +17,40 @@ def health(request):
 
 
 def ready(request):
-    checks = {"database": _check_database()}
+    """Database, cache and (when jobs go to workers) the broker; 503 naming what is down."""
+    checks = {"database": _check(_database), "cache": _check(_cache)}
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        checks["broker"] = _check(_broker)
     healthy = all(result == "ok" for result in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
     )
 
 
-def _check_database() -> str:
+def _check(probe) -> str:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return "ok"
+        probe()
     except Exception:
-        logger.exception("readiness: database unreachable")
+        logger.warning("readiness: %s failed", probe.__name__.strip("_"), exc_info=True)
         return "unavailable"
+    return "ok"
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache() -> None:
+    # django-redis may be set to swallow errors; a round trip proves the cache really answers.
+    cache.set("ready-probe", "1", timeout=5)
+    if cache.get("ready-probe") != "1":
+        raise ConnectionError("cache did not return what was stored")
+
+
+def _broker() -> None:
+    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
 
 
 def server_error(request, *args, **kwargs):

@@ -1,0 +1,29 @@
+"""gunicorn settings: `gunicorn -c config/gunicorn.py config.wsgi`. Each can be set from the environment."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# Uploads of up to MAX_UPLOAD_MB stream through a worker; give them time on slow links.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
+max_requests_jitter = 200
+# Request line and headers only: bodies are limited by Django (MAX_UPLOAD_MB) and the proxy.
+limit_request_line = 8190
+limit_request_fields = 100
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None  # the app logs one structured line per request
+errorlog = "-"
+preload_app = False
+
+
+def child_exit(server, worker):
+    # With several workers, Prometheus metrics live in PROMETHEUS_MULTIPROC_DIR; drop a dead worker's gauges.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

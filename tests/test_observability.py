@@ -1,0 +1,88 @@
+import json
+import logging
+
+import pytest
+from django.test import Client, override_settings
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+    }
+}
+REDIS_UP = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/14",
+    }
+}
+
+
+def test_every_response_carries_a_request_id():
+    first = Client().get("/health/")
+    second = Client().get("/health/")
+
+    assert len(first["X-Request-ID"]) == 32
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+def test_a_plain_incoming_request_id_is_kept_and_a_forged_one_replaced():
+    kept = Client().get("/health/", HTTP_X_REQUEST_ID="edge-1234")
+    replaced = Client().get("/health/", HTTP_X_REQUEST_ID="bad id\nINFO forged line")
+
+    assert kept["X-Request-ID"] == "edge-1234"
+    assert replaced["X-Request-ID"] != "bad id\nINFO forged line"
+
+
+def test_one_structured_line_per_request_with_user_and_status(api_client, user, caplog):
+    from pythonjsonlogger.json import JsonFormatter
+
+    with caplog.at_level(logging.INFO, logger="request"):
+        response = api_client.get("/api/auth/user/", HTTP_X_REQUEST_ID="req-42")
+
+    [record] = [r for r in caplog.records if r.name == "request"]
+    line = json.loads(JsonFormatter(["levelname", "message"]).format(record))
+    assert response.status_code == 200
+    assert line["status"] == 200
+    assert line["user_id"] == str(user.pk)
+    assert line["path"] == "/api/auth/user/"
+    assert line["method"] == "GET"
+    assert line["duration_ms"] >= 0
+    assert record.request_id == "req-42"
+
+
+@pytest.mark.django_db
+@override_settings(CACHES=REDIS_UP, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="redis://127.0.0.1:6379/15")
+def test_ready_checks_database_cache_and_broker():
+    response = Client().get("/ready/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
+
+
+@pytest.mark.django_db
+@override_settings(CACHES=REDIS_DOWN)
+def test_ready_is_503_when_the_cache_is_down():
+    response = Client().get("/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+def test_ready_is_503_when_the_broker_is_down():
+    response = Client().get("/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "unavailable"
+
+
+def test_metrics_are_exposed_for_prometheus():
+    Client().get("/health/")
+
+    response = Client().get("/metrics")
+
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in response.content
