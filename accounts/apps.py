@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+
+    def ready(self) -> None:
+        from accounts.authentication import forget_cached_user
+
+        # Any save of a user (admin, deactivation, sign-in updates) drops its cached copy.
+        post_save.connect(forget_cached_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user")
+        post_delete.connect(forget_cached_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user_del")

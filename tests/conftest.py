@@ -1,8 +1,17 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import user_issue_tokens
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: no cached users, throttle counts or provider keys."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -129,3 +129,21 @@ def test_issue_token_without_create_refuses_unknown_email(db):
 
     with pytest.raises(CommandError):
         call_command("issue_token", "nobody@example.com")
+
+
+def test_signed_in_user_is_read_from_the_cache_after_the_first_request(api_client, django_assert_num_queries):
+    api_client.get(USER_URL)
+
+    with django_assert_num_queries(0):
+        assert api_client.get(USER_URL).status_code == 200
+
+
+def test_deactivating_a_user_takes_effect_at_once_despite_the_cache(api_client, user):
+    assert api_client.get(USER_URL).status_code == 200
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    response = api_client.get(USER_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"

@@ -1,0 +1,31 @@
+"""JWT authentication that keeps the signed-in user in the cache.
+
+Every authenticated request would otherwise read the user row. Users change rarely, and every
+change to one (admin edits, deactivation) drops the cached copy, so a request never sees a user
+older than its last save — except during a cache outage, where `USER_CACHE_SECONDS` bounds it.
+Money is never cached: wallets are always read from the database.
+"""
+
+from django.core.cache import cache
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings
+
+USER_CACHE_SECONDS = 60
+
+
+def _cache_key(user_id) -> str:
+    return f"auth-user:{user_id}"
+
+
+class CachedUserJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token):
+        key = _cache_key(validated_token.get(api_settings.USER_ID_CLAIM))
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(validated_token)  # raises for unknown or inactive users
+            cache.set(key, user, USER_CACHE_SECONDS)
+        return user
+
+
+def forget_cached_user(sender, instance, **kwargs) -> None:
+    cache.delete(_cache_key(instance.pk))
