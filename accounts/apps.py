@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
         from accounts.authentication import forget_cached_user
 
         # Any save of a user (admin, deactivation, sign-in updates) drops its cached copy.
