@@ -5,6 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,6 +26,12 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+class ServiceUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+    default_detail = "The service is briefly unavailable. Please try again shortly."
+
+
 def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {
@@ -35,6 +42,12 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable (or a lock wait gave up): transient, so a 503 to retry, not a 500.
+        logger.error("database unavailable", exc_info=exc)
+        response = Response({"detail": ServiceUnavailable.default_detail, "code": ServiceUnavailable.code}, status=503)
+        response["Retry-After"] = "5"
+        return response
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
