@@ -191,8 +191,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": _parse_throttle_rates(env("THROTTLE_RATES", default="")),
     "COERCE_DECIMAL_TO_STRING": True,

@@ -1,0 +1,95 @@
+"""Shared pieces of the benchmarks: a production-like environment, a gunicorn server, a table."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+MYSQL_URL = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """Production settings on local MariaDB and Redis, plain HTTP on loopback."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SECRET_KEY": "bench-" + "x" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": MYSQL_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/11"),
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        # Measure the request path, not the throttle refusing it.
+        "THROTTLE_RATES": "user=100000000/min,anon=100000000/min",
+    }
+    env.update(extra)
+    return env
+
+
+def ensure_database(env: dict[str, str]) -> None:
+    import MySQLdb
+
+    name = env["DATABASE_URL"].rsplit("/", 1)[1]
+    MySQLdb.connect(host="127.0.0.1", user="root").cursor().execute(
+        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4"
+    )
+    manage(env, "migrate", "--noinput", "-v", "0")
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], *, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/health/", server)
+    return server, base
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback only)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{title}")
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")

@@ -1,0 +1,76 @@
+"""Request overhead: an authenticated API read under gunicorn against a bare Django view in the
+same server, with wrk on loopback; and the queries each request makes (cold and cached).
+
+    python -m bench.http_overhead [--seconds 10] [--connections 16]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+
+from bench.common import ensure_database, manage, print_table, production_env, start_gunicorn, stop
+
+API_PATH = "/api/auth/user/"
+
+
+def wrk(url: str, *, seconds: int, connections: int, token: str | None = None) -> float:
+    header = ["-H", f"Authorization: Bearer {token}"] if token else []
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *header, url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if re.search(r"Non-2xx or 3xx responses", out):
+        raise RuntimeError(f"errors while loading {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def count_queries(env: dict[str, str], token: str) -> tuple[int, int]:
+    """Queries of the first request (nothing cached) and of the next one, in this process."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(API_PATH).status_code == 200
+        counts.append(len(queries))
+    return counts[0], counts[1]
+
+
+def run(seconds: int, connections: int) -> list[tuple[str, str]]:
+    env = production_env()
+    ensure_database(env)
+    token = manage(env, "issue_token", "bench-http@example.com", "--create", "--access-only")
+    cold, cached = count_queries(env, token)
+    server, base = start_gunicorn(env)
+    try:
+        wrk(f"{base}/bench/bare/", seconds=2, connections=connections)  # warm up both
+        bare = wrk(f"{base}/bench/bare/", seconds=seconds, connections=connections)
+        api = wrk(f"{base}{API_PATH}", seconds=seconds, connections=connections, token=token)
+    finally:
+        stop(server)
+    return [
+        ("bare JsonResponse view", f"{bare:,.0f} req/s"),
+        (f"GET {API_PATH} (JWT)", f"{api:,.0f} req/s"),
+        ("ratio api / bare (target >= 0.5)", f"{api / bare:.2f}"),
+        ("queries per request, cold / cached", f"{cold} / {cached}"),
+    ]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    print_table("Request overhead (gunicorn, 2 workers, wrk on loopback)", run(args.seconds, args.connections))
