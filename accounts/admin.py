@@ -1,6 +1,12 @@
+from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
 
 from accounts.models import User
+
+# Sign-in apps come from the environment (`accounts.adapters.SocialAccountAdapter.list_apps`) and
+# provider tokens are never stored: rows edited on these pages would do nothing.
+admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)
 
 
 @admin.register(User)

@@ -1,10 +1,18 @@
-from django.db import transaction
+from dataclasses import dataclass
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.models import SocialAccount, SocialLogin
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.exceptions import InvalidRefreshToken
+from accounts.exceptions import AccountDisabled, EmailInUse, InvalidRefreshToken, ProviderEmailMissing
 from accounts.models import User
+from accounts.social import social_login_verify
 from wallet.services import wallet_create
 
 
@@ -49,3 +57,59 @@ def user_logout(*, user: User, refresh: str) -> None:
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
         raise InvalidRefreshToken()
     token.blacklist()
+
+
+@dataclass(frozen=True)
+class SocialSignIn:
+    user: User
+    created: bool
+    access: str
+    refresh: str
+
+
+def user_social_login(
+    *, request: HttpRequest, provider: str, id_token: str = "", access_token: str = ""
+) -> SocialSignIn:
+    """Sign in with a Google or Facebook token: find the user, or create it with its wallet, and
+    issue our JWT pair. No session is opened.
+
+    The provider is called before any transaction opens. A user is found by the provider account,
+    else by an email the provider says is verified (the provider account is then linked to it).
+    Raises the errors of `social_login_verify`, `ProviderEmailMissing` (a new user without an
+    email), `EmailInUse` (the email belongs to a user this sign-in cannot be linked to) and
+    `AccountDisabled`.
+    """
+    sociallogin = social_login_verify(request=request, provider=provider, id_token=id_token, access_token=access_token)
+    sociallogin.lookup()
+    created = not sociallogin.is_existing
+    if created and not sociallogin.user.email:
+        raise ProviderEmailMissing()
+    if not created and not sociallogin.user.is_active:
+        raise AccountDisabled()
+    try:
+        with transaction.atomic():
+            if created:
+                get_adapter(request).save_user(request, sociallogin)
+            elif sociallogin.account.pk is None:  # found by verified email: link the account for next time
+                sociallogin.connect(request, sociallogin.user)
+        user = sociallogin.user
+    except (IntegrityError, ValidationError):
+        # `user_create` found the email taken, or the database refused a duplicate.
+        user = _user_created_concurrently(sociallogin)
+        if user is None:
+            if User.objects.filter(email__iexact=sociallogin.user.email).exists():
+                raise EmailInUse() from None
+            raise
+        created = False
+    update_last_login(None, user)
+    return SocialSignIn(user=user, created=created, **user_issue_tokens(user=user))
+
+
+def _user_created_concurrently(sociallogin: SocialLogin) -> User | None:
+    """The user of this provider account, if another sign-in with it committed meanwhile."""
+    account = (
+        SocialAccount.objects.select_related("user")
+        .filter(provider=sociallogin.account.provider, uid=sociallogin.account.uid)
+        .first()
+    )
+    return account.user if account else None

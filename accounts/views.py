@@ -1,11 +1,19 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.serializers import LogoutInputSerializer, UserOutputSerializer
-from accounts.services import user_logout
+from accounts.serializers import (
+    FacebookLoginInputSerializer,
+    GoogleLoginInputSerializer,
+    LoginOutputSerializer,
+    LogoutInputSerializer,
+    UserOutputSerializer,
+)
+from accounts.services import user_logout, user_social_login
 
 
 class CurrentUserView(APIView):
@@ -21,3 +29,50 @@ class LogoutView(APIView):
         data.is_valid(raise_exception=True)
         user_logout(user=request.user, refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+LOGIN_RESPONSES = {
+    200: LoginOutputSerializer,
+    400: OpenApiResponse(description="`invalid` (no token sent) or `email_required` (the provider shared no email)."),
+    401: OpenApiResponse(description="`invalid_provider_token`: bad, expired, replayed or foreign token."),
+    403: OpenApiResponse(description="`account_disabled`."),
+    409: OpenApiResponse(description="`email_in_use`: the email belongs to an account this sign-in cannot reach."),
+    429: OpenApiResponse(description="Too many sign-in attempts (`THROTTLE_RATES` `login`)."),
+    503: OpenApiResponse(description="`provider_unavailable` or `provider_not_configured`."),
+}
+
+
+class SocialLoginView(APIView):
+    """Exchange a provider's token for our JWT pair, creating the user and its wallet on first sign-in."""
+
+    provider: str
+    input_serializer_class: type[serializers.Serializer]
+
+    authentication_classes = []  # a stale bearer token must not stand in the way of signing in again
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    def post(self, request: Request) -> Response:
+        data = self.input_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = user_social_login(request=request._request, provider=self.provider, **data.validated_data)
+        return Response(LoginOutputSerializer(result).data)
+
+
+@extend_schema_view(
+    post=extend_schema(request=GoogleLoginInputSerializer, responses=LOGIN_RESPONSES, operation_id="auth_google_login")
+)
+class GoogleLoginView(SocialLoginView):
+    provider = "google"
+    input_serializer_class = GoogleLoginInputSerializer
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=FacebookLoginInputSerializer, responses=LOGIN_RESPONSES, operation_id="auth_facebook_login"
+    )
+)
+class FacebookLoginView(SocialLoginView):
+    provider = "facebook"
+    input_serializer_class = FacebookLoginInputSerializer

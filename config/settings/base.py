@@ -151,12 +151,18 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# A sign-in whose email the provider vouches for (Google's `email_verified`) reaches the user
+# who already has that email, whichever provider they first came with.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_STORE_TOKENS = False  # a provider token is used once, to sign in, and never kept
+# The apps (client ids and secrets) are built from the three settings above on each request by
+# `SocialAccountAdapter.list_apps`; these are only per-provider options.
 SOCIALACCOUNT_PROVIDERS = {
-    "google": {"APPS": [{"client_id": GOOGLE_CLIENT_ID, "secret": "", "key": ""}]} if GOOGLE_CLIENT_ID else {},
-    "facebook": (
-        {"APPS": [{"client_id": FACEBOOK_APP_ID, "secret": FACEBOOK_APP_SECRET, "key": ""}]} if FACEBOOK_APP_ID else {}
-    ),
+    "google": {},
+    # Only the profile fields we keep (allauth's default list asks Graph for much more).
+    "facebook": {"FIELDS": ["id", "email", "name", "first_name", "last_name"]},
 }
 
 # --- REST framework and API docs ----------------------------------------------
