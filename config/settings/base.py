@@ -203,6 +203,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": _parse_throttle_rates(env("THROTTLE_RATES", default="")),
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
+    # How many proxies append to X-Forwarded-For: per-IP throttling trusts only what they add.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -235,7 +237,7 @@ OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 OPENAI_TRANSCRIPTION_MODEL = env("OPENAI_TRANSCRIPTION_MODEL", default="whisper-1")
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=120.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
-TRANSCRIPTION_ENGINE = env("TRANSCRIPTION_ENGINE", default="openai" if OPENAI_API_KEY else "local")
+TRANSCRIPTION_ENGINE = env("TRANSCRIPTION_ENGINE", default="") or ("openai" if OPENAI_API_KEY else "local")
 TRANSCRIPTION_CHUNK_SECONDS = env.int("TRANSCRIPTION_CHUNK_SECONDS", default=600)
 TRANSCRIPTION_CONCURRENCY = env.int("TRANSCRIPTION_CONCURRENCY", default=4)
 
