@@ -3,19 +3,24 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 1))
+
+def _setting(name: str, default):
+    return type(default)(os.environ.get(name) or default)  # unset and empty both mean the default
+
+
+bind = _setting("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _setting("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+threads = _setting("GUNICORN_THREADS", 1)
 # Uploads of up to MAX_UPLOAD_MB stream through a worker; give them time on slow links.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+timeout = _setting("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
+max_requests = _setting("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200
 # Request line and headers only: bodies are limited by Django (MAX_UPLOAD_MB) and the proxy.
 limit_request_line = 8190
 limit_request_fields = 100
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = _setting("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app logs one structured line per request
 errorlog = "-"
 preload_app = False
