@@ -73,13 +73,15 @@ class PaymentVerifyInputSerializer(serializers.Serializer):
 
 
 class WalletDetailsOutputSerializer(serializers.Serializer):
-    """The same figures as `GET /api/wallet/details/`."""
+    """The same figures as `GET /api/wallet/details/`, read from the wallet itself."""
 
     balance = serializers.DecimalField(max_digits=12, decimal_places=2)
     held = serializers.DecimalField(max_digits=12, decimal_places=2)
     available = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.SerializerMethodField()
     demo_minutes_remaining = serializers.DecimalField(max_digits=10, decimal_places=2)
+    demo_minutes_held = serializers.DecimalField(max_digits=10, decimal_places=2)
+    demo_minutes_available = serializers.DecimalField(max_digits=10, decimal_places=2)
     rate_per_minute = serializers.SerializerMethodField()
     total_credited = serializers.DecimalField(max_digits=12, decimal_places=2)
     total_spent = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -88,7 +90,7 @@ class WalletDetailsOutputSerializer(serializers.Serializer):
     def get_currency(self, wallet) -> str:
         return settings.CURRENCY
 
-    @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=2))
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_rate_per_minute(self, wallet) -> str:
         return f"{settings.RATE_PER_MINUTE:.2f}"
 
