@@ -1,12 +1,13 @@
 """Request overhead: an authenticated API read under gunicorn against a bare Django view in the
 same server, with wrk on loopback; and the queries each request makes (cold and cached).
 
-    python -m bench.http_overhead [--seconds 10] [--connections 16]
+    python -m bench.http_overhead [--seconds 3] [--rounds 5] [--connections 16]
 """
 
 import argparse
 import os
 import re
+import statistics
 import subprocess
 
 from bench.common import ensure_database, manage, print_table, production_env, start_gunicorn, stop
@@ -48,21 +49,26 @@ def count_queries(env: dict[str, str], token: str) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
-def run(seconds: int, connections: int) -> list[tuple[str, str]]:
+def run(seconds: int, connections: int, rounds: int) -> list[tuple[str, str]]:
     env = production_env()
     ensure_database(env)
     token = manage(env, "issue_token", "bench-http@example.com", "--create", "--access-only")
     cold, cached = count_queries(env, token)
     server, base = start_gunicorn(env)
     try:
-        wrk(f"{base}/bench/bare/", seconds=2, connections=connections)  # warm up both
-        bare = wrk(f"{base}/bench/bare/", seconds=seconds, connections=connections)
-        api = wrk(f"{base}{API_PATH}", seconds=seconds, connections=connections, token=token)
+        wrk(f"{base}/bench/bare/", seconds=2, connections=connections)  # warm up
+        # Alternate short runs and compare medians, so a noisy moment skews both sides alike.
+        bares, apis = [], []
+        for _ in range(rounds):
+            bares.append(wrk(f"{base}/bench/bare/", seconds=seconds, connections=connections))
+            apis.append(wrk(f"{base}{API_PATH}", seconds=seconds, connections=connections, token=token))
     finally:
         stop(server)
+    bare, api = statistics.median(bares), statistics.median(apis)
     return [
         ("bare JsonResponse view", f"{bare:,.0f} req/s"),
         (f"GET {API_PATH} (JWT)", f"{api:,.0f} req/s"),
+        ("rounds (median of each)", str(rounds)),
         ("ratio api / bare (target >= 0.5)", f"{api / bare:.2f}"),
         ("queries per request, cold / cached", f"{cold} / {cached}"),
     ]
@@ -70,7 +76,10 @@ def run(seconds: int, connections: int) -> list[tuple[str, str]]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    print_table("Request overhead (gunicorn, 2 workers, wrk on loopback)", run(args.seconds, args.connections))
+    print_table(
+        "Request overhead (gunicorn, 2 workers, wrk on loopback)", run(args.seconds, args.connections, args.rounds)
+    )
