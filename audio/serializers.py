@@ -16,7 +16,9 @@ class EstimatedCostSerializer(serializers.Serializer):
 
 
 class AudioFileOutputSerializer(serializers.Serializer):
-    """An audio file and what transcribing it would cost now; needs `wallet` in its context."""
+    """An uploaded audio file, and what transcribing it would cost from your wallet as it stands."""
+
+    # The view puts the caller's wallet in the context, read once for a whole page.
 
     id = serializers.UUIDField(read_only=True)
     original_filename = serializers.CharField(read_only=True)
