@@ -67,8 +67,9 @@ def audio_file_delete(*, audio_file: AudioFile) -> None:
     processing. Transcriptions already finished keep their text (their link becomes empty).
     """
     with transaction.atomic():
-        # Holding this row's lock, no transcription of the file can be created until the delete
-        # commits (inserting one checks its foreign key against the row), so the check below holds.
+        # While this lock is held no transcription of the file can be inserted (on MySQL/MariaDB the
+        # insert's foreign-key check takes a shared lock on this row), and one inserted just before
+        # makes this wait for its commit; either way the check below sees it.
         locked = AudioFile.objects.select_for_update().get(pk=audio_file.pk)
         if audio_has_active_transcription(audio_file_id=locked.pk):
             raise AudioInUse()
