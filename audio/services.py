@@ -1,0 +1,110 @@
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile
+from audio.models import AudioFile
+from audio.probe import probe_audio
+from audio.upload_handlers import file_too_large, max_upload_bytes
+from transcriptions.selectors import audio_has_active_transcription
+
+MAX_FILENAME_LENGTH = AudioFile._meta.get_field("original_filename").max_length
+MAX_EXTENSION_LENGTH = 16
+
+
+def audio_file_create(*, user, file: File, original_filename: str) -> AudioFile:
+    """Check an audio file by its content, store it and record it.
+
+    `file` is any Django `File`: an upload (already on disk in a temporary file) or a local file
+    opened by a command. Its format and duration come from its bytes (`audio.probe`); the client's
+    name and content type are never trusted, and the name is kept only as sanitised metadata. The
+    file is stored at `audio_files/{user_id}/{id}.{ext}` through the default storage and the row
+    written after it: on any refusal or error, nothing is stored and no row exists. Call it outside
+    a transaction, since a rollback of the caller's transaction cannot remove the stored file.
+
+    Raises EmptyFile, FileTooLarge, UnsupportedFormat, InvalidAudio or AudioTooLong.
+    """
+    if not file.size:
+        raise EmptyFile()
+    if file.size > max_upload_bytes():
+        raise file_too_large()
+    with _on_disk(file) as path:
+        probe = probe_audio(path)
+    if probe.duration_seconds > settings.MAX_AUDIO_MINUTES * 60:
+        raise AudioTooLong(
+            f"The recording is {_minutes_and_seconds(probe.duration_seconds)} long; "
+            f"the limit is {settings.MAX_AUDIO_MINUTES} minutes."
+        )
+
+    audio_file = AudioFile(
+        user=user,
+        original_filename=display_filename(original_filename),
+        format=probe.format,
+        size_bytes=file.size,
+        duration_seconds=probe.duration_seconds,
+    )
+    name = f"audio_files/{user.pk}/{audio_file.pk}.{probe.format}"
+    try:
+        audio_file.file.save(name, file, save=False)
+        audio_file.save(force_insert=True)
+    except BaseException:
+        audio_file.file.storage.delete(name)
+        raise
+    return audio_file
+
+
+def audio_file_delete(*, audio_file: AudioFile) -> None:
+    """Delete an audio file's row, then its stored file once that has committed.
+
+    Locks the audio file's row. Raises AudioInUse while a transcription of it is pending or
+    processing. Transcriptions already finished keep their text (their link becomes empty).
+    """
+    with transaction.atomic():
+        # While this lock is held no transcription of the file can be inserted (on MySQL/MariaDB the
+        # insert's foreign-key check takes a shared lock on this row), and one inserted just before
+        # makes this wait for its commit; either way the check below sees it.
+        locked = AudioFile.objects.select_for_update().get(pk=audio_file.pk)
+        if audio_has_active_transcription(audio_file_id=locked.pk):
+            raise AudioInUse()
+        locked.delete()
+        transaction.on_commit(partial(locked.file.storage.delete, locked.file.name), robust=True)
+
+
+def display_filename(name: str) -> str:
+    """The client's file name, safe to store and show: no directories, no control characters, at
+    most 255 characters (keeping its extension)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(name.split())  # tabs and line breaks become single spaces
+    name = "".join(char for char in name if not unicodedata.category(char).startswith("C"))
+    if name in {"", ".", ".."}:
+        return "audio"
+    if len(name) > MAX_FILENAME_LENGTH:
+        stem, extension = os.path.splitext(name)
+        extension = extension[:MAX_EXTENSION_LENGTH]
+        name = stem[: MAX_FILENAME_LENGTH - len(extension)] + extension
+    return name
+
+
+@contextmanager
+def _on_disk(file: File) -> Iterator[str]:
+    """A path to the file's bytes: an upload's temporary file, or else a temporary copy."""
+    if hasattr(file, "temporary_file_path"):
+        yield file.temporary_file_path()
+        return
+    with tempfile.NamedTemporaryFile(suffix=".upload", dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+        for chunk in file.chunks():
+            copy.write(chunk)
+        copy.flush()
+        yield copy.name
+
+
+def _minutes_and_seconds(seconds) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"

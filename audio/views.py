@@ -1,0 +1,50 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from audio.selectors import audio_file_list
+from audio.serializers import AudioFileOutputSerializer, AudioFileUploadInputSerializer
+from audio.services import audio_file_create, audio_file_delete
+from audio.upload_handlers import AudioUploadHandler
+from wallet.selectors import wallet_get
+
+
+class AudioFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AudioFileOutputSerializer
+    parser_classes = [MultiPartParser]
+    throttle_scope = "upload"
+    lookup_value_converter = "uuid"  # anything else is a 404, not a validation error
+
+    def get_queryset(self):
+        return audio_file_list(user=self.request.user)
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "wallet": wallet_get(user=self.request.user)}
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF wraps the request, so before anything reads the body: uploads stream to disk
+        # and stop being read as soon as they outgrow MAX_UPLOAD_MB.
+        if request.method == "POST":
+            request.upload_handlers = [AudioUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(request=AudioFileUploadInputSerializer, responses={201: AudioFileOutputSerializer})
+    def create(self, request: Request) -> Response:
+        data = AudioFileUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        audio_file = audio_file_create(user=request.user, file=upload, original_filename=upload.name)
+        return Response(self.get_serializer(audio_file).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk=None) -> Response:
+        audio_file_delete(audio_file=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
