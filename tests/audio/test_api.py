@@ -233,15 +233,15 @@ def test_hostile_filenames_are_stored_under_a_uuid_and_shown_sanitised(
     ]
 
 
-def test_a_10_kb_filename_is_refused_by_the_multipart_parser(api_client, user, samples, settings):
-    # Django caps each multipart part's headers at 1 kB (a denial-of-service guard), so a name this
-    # long never reaches the service; it gets a clean 400, not a 500. Names that do fit are
-    # shortened to 255 characters (above).
+def test_a_10_kb_filename_is_stored_under_its_uuid_with_the_name_shortened(api_client, user, samples, settings):
     response = upload(api_client, samples.tone(1), filename="y" * 10_000 + ".mp3")
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "parse_error"
-    assert_nothing_left(user, settings)
+    assert response.status_code == 201
+    assert response.json()["original_filename"] == "y" * 251 + ".mp3"
+    audio_file = AudioFile.objects.get(user=user)
+    assert files_under(settings.MEDIA_ROOT) == [
+        Path(settings.MEDIA_ROOT) / f"audio_files/{user.id}/{audio_file.id}.mp3"
+    ]
 
 
 def test_missing_file_field_is_a_validation_error(api_client):
