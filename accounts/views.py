@@ -3,7 +3,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.serializers import (
@@ -14,6 +13,7 @@ from accounts.serializers import (
     UserOutputSerializer,
 )
 from accounts.services import user_logout, user_social_login
+from config.throttling import ScopedRateThrottle
 
 
 class CurrentUserView(APIView):

@@ -3,12 +3,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from audio.selectors import audio_file_list
 from audio.serializers import AudioFileOutputSerializer, AudioFileUploadInputSerializer
 from audio.services import audio_file_create, audio_file_delete
 from audio.upload_handlers import AudioUploadHandler
+from config.throttling import ScopedRateThrottle
 from wallet.selectors import wallet_get
 
 
