@@ -9,7 +9,7 @@ During a cache outage the throttle lets requests through rather than failing the
 from rest_framework import throttling
 
 
-class FixedWindowMixin:
+class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
@@ -29,13 +29,15 @@ class FixedWindowMixin:
         return max(self.window_ends_at - self.timer(), 0)
 
 
-class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
+# DRF's classes come first so their own steps run (the scoped one picks its rate from the view),
+# then hand over to the counter above instead of DRF's timestamp list.
+class UserRateThrottle(throttling.UserRateThrottle, FixedWindowRateThrottle):
     """Per signed-in user; per IP for anonymous requests."""
 
 
-class AnonRateThrottle(FixedWindowMixin, throttling.AnonRateThrottle):
+class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowRateThrottle):
     """Per IP, for anonymous requests only."""
 
 
-class ScopedRateThrottle(FixedWindowMixin, throttling.ScopedRateThrottle):
+class ScopedRateThrottle(throttling.ScopedRateThrottle, FixedWindowRateThrottle):
     """Per user (or IP) and `throttle_scope` of the view: uploads, transcriptions, sign-in."""
