@@ -203,6 +203,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": _parse_throttle_rates(env("THROTTLE_RATES", default="")),
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
+    # OPTIONS is answered by the CORS middleware for preflights; the API documents itself at /api/schema/.
+    "DEFAULT_METADATA_CLASS": None,
     # How many proxies append to X-Forwarded-For: per-IP throttling trusts only what they add.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
