@@ -72,9 +72,9 @@ def three_minutes_mp3(audio_dir, phrase_wav) -> Path:
 
 
 @pytest.fixture(scope="session")
-def thirty_minutes_mp3(audio_dir, phrase_wav) -> Path:
-    """Half an hour at a low bitrate mono (under 2 MB)."""
-    return looped(phrase_wav, audio_dir / "thirty-minutes.mp3", 1800, "-c:a", "libmp3lame", "-b:a", "8k")
+def thirty_minutes_wav(audio_dir, phrase_wav) -> Path:
+    """Exactly half an hour, 8 kHz 8-bit mono (14 MB): 30.00 billable minutes."""
+    return looped(phrase_wav, audio_dir / "thirty-minutes.wav", 1800, "-c:a", "pcm_u8")
 
 
 @pytest.fixture

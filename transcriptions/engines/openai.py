@@ -126,7 +126,7 @@ class OpenAIEngine:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         results[futures[future].index] = future.result()
-                    on_progress(1 - len(pending) / len(futures))
+                    on_progress((len(futures) - len(pending)) / len(futures))
             except BaseException:
                 cancelled.set()
                 pool.shutdown(cancel_futures=True)
