@@ -86,14 +86,12 @@ def transcription_create(
             job.save(update_fields=["demo_minutes_used", "charged_minutes", "amount", "updated_at"])
             transaction.on_commit(partial(_enqueue, job.pk))
     except IntegrityError:
-        first = (
-            Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
-            if idempotency_key
-            else None
-        )
-        if first is None:
-            raise
-        return _replayed(first, audio_file_id), False
+        if idempotency_key:  # a concurrent request with the same key won
+            first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if first is not None:
+                return _replayed(first, audio_file_id), False
+        transcription_audio_file_get(user=user, audio_file_id=audio_file_id)  # deleted meanwhile: not found
+        raise
     job.refresh_from_db()  # it may have run already
     return job, True
 
