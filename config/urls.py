@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/audio/", include("audio.urls")),
     path("api/", include("payments.urls")),
+    path("api/transcriptions/", include("transcriptions.urls")),
 ]
 
 handler404 = "config.views.not_found"

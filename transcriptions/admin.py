@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from config.exceptions import DomainError
 from transcriptions.models import Transcription
+from transcriptions.services import transcription_retry
 
 
 @admin.register(Transcription)
@@ -10,6 +12,17 @@ class TranscriptionAdmin(admin.ModelAdmin):
     search_fields = ["audio_filename", "user__email", "id", "text"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
+    actions = ["retry"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.action(description="Retry selected failed transcriptions (a new job, paid from the user's wallet)")
+    def retry(self, request, queryset):
+        for transcription in queryset.select_related("user"):
+            try:
+                job = transcription_retry(transcription=transcription)
+            except DomainError as exc:
+                self.message_user(request, f"{transcription}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"{transcription}: retried as {job.pk} ({job.status}).", messages.SUCCESS)

@@ -1,8 +1,40 @@
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from audio.models import AudioFile
+from transcriptions.exceptions import AudioFileNotFound
 from transcriptions.models import Transcription
 
 ACTIVE_STATUSES = (Transcription.Status.PENDING, Transcription.Status.PROCESSING)
+EXPORT_BATCH_SIZE = 2000
 
 
 def audio_has_active_transcription(*, audio_file_id) -> bool:
     """True while a transcription of this audio is pending or processing."""
     return Transcription.objects.filter(audio_file_id=audio_file_id, status__in=ACTIVE_STATUSES).exists()
+
+
+def transcription_audio_file_get(*, user, audio_file_id) -> AudioFile:
+    """The caller's audio file; anyone else's is `AudioFileNotFound`, as if it did not exist."""
+    audio_file = AudioFile.objects.filter(user=user, pk=audio_file_id).first()
+    if audio_file is None:
+        raise AudioFileNotFound()
+    return audio_file
+
+
+def transcription_list(*, user) -> QuerySet[Transcription]:
+    return Transcription.objects.filter(user=user)
+
+
+def transcription_iter_batched(*, queryset: QuerySet[Transcription], fields: list[str]) -> Iterator[Transcription]:
+    """Every row of `queryset`, in its order, holding at most one batch in memory.
+
+    `iterator()` alone does not bound memory on MySQL/MariaDB, whose driver fetches the whole
+    result set first; so read the ordered ids (small), then the rows a batch at a time.
+    """
+    ids = list(queryset.values_list("pk", flat=True))
+    for offset in range(0, len(ids), EXPORT_BATCH_SIZE):
+        batch_ids = ids[offset : offset + EXPORT_BATCH_SIZE]
+        rows = Transcription.objects.only(*fields).in_bulk(batch_ids)
+        yield from (rows[pk] for pk in batch_ids if pk in rows)

@@ -1,0 +1,507 @@
+"""The transcription endpoints: status codes and bodies, another user's objects, bad input."""
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.throttling import ScopedRateThrottle
+
+from tests.transcriptions.conftest import set_wallet
+from tests.transcriptions.fake_openai import error
+from transcriptions.models import Transcription
+from transcriptions.services import transcription_create
+from wallet.models import Hold, Wallet
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/transcriptions/"
+
+
+# The embedded default runs a job right after the request's transaction commits: tests that
+# need that commit are transactional.
+committing = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def post(api_client):
+    def send(body, **headers):
+        return api_client.post(URL, body, format="json", headers=headers)
+
+    return send
+
+
+def completed(user, **fields) -> Transcription:
+    """A finished job as the pipeline leaves it, without running an engine (for the read endpoints)."""
+    now = timezone.now()
+    defaults = {
+        "audio_filename": "talk.mp3",
+        "audio_duration_seconds": Decimal("65.000"),
+        "status": Transcription.Status.COMPLETED,
+        "engine": "openai",
+        "model": "whisper-1",
+        "text": "Hello world.",
+        "segments": [{"start": 0.0, "end": 1.5, "text": "Hello"}, {"start": 61.25, "end": 3723.004, "text": "world."}],
+        "billable_minutes": Decimal("1.09"),
+        "progress": 100,
+        "started_at": now,
+        "completed_at": now,
+    }
+    return Transcription.objects.create(user=user, **{**defaults, **fields})
+
+
+# --- POST /api/transcriptions/ --------------------------------------------------------------
+
+
+@committing
+def test_create_answers_201_with_the_finished_transcript(post, user, make_audio_file, ninety_seconds_wav, fake_openai):
+    set_wallet(user, balance=Decimal("1.00"), demo_minutes=Decimal("1.00"))
+    audio = make_audio_file(user, ninety_seconds_wav, "interview.wav")
+
+    response = post({"audio_file": str(audio.pk), "language": "EN"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "completed"
+    assert body["audio_file"] == str(audio.pk)
+    assert body["audio_filename"] == "interview.wav"
+    assert body["audio_duration_seconds"] == "90.000"
+    assert body["language"] == "en"
+    assert (body["engine"], body["model"]) == ("openai", "whisper-1")
+    assert body["text"] == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
+    assert [segment["text"] for segment in body["segments"]] == [
+        "First half of chunk-000.mp3.",
+        "Second half of chunk-000.mp3.",
+    ]
+    assert (body["billable_minutes"], body["demo_minutes_used"], body["charged_minutes"], body["amount"]) == (
+        "1.50",
+        "1.00",
+        "0.50",
+        "0.50",
+    )
+    assert body["currency"] == "INR"
+    assert (body["progress"], body["error"], body["error_code"]) == (100, "", "")
+    assert body["started_at"] and body["completed_at"]
+    assert Wallet.objects.get(user=user).balance == Decimal("0.50")
+
+
+@committing
+def test_create_with_the_offline_engine_is_labelled_local(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk)})
+
+    assert response.status_code == 201
+    assert (response.json()["engine"], response.json()["model"]) == ("local", "pocketsphinx-en-us")
+    assert response.json()["text"].strip()
+
+
+def test_create_answers_202_when_the_job_is_queued(
+    api_client, user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+
+    with django_capture_on_commit_callbacks(execute=False):  # as when a worker will pick it up
+        response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["progress"], response.json()["text"]) == ("pending", 0, "")
+
+
+@committing
+def test_engine_outage_in_the_request_is_503_with_the_job_failed_and_nothing_charged(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    fake_openai.respond = lambda request: error(503)
+    audio = make_audio_file(user, speech_wav)
+
+    response = post({"audio_file": str(audio.pk)})
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The speech-to-text service had an error. Nothing was charged.",
+        "code": "transcription_engine_unavailable",
+    }
+    job = Transcription.objects.get(user=user)
+    assert (job.status, job.error_code) == ("failed", "transcription_engine_unavailable")
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.demo_minutes_remaining, wallet.demo_minutes_held, wallet.held) == (Decimal("10.00"), 0, 0)
+
+
+@committing
+def test_audio_the_engine_refuses_is_422_with_its_reason(post, user, make_audio_file, speech_wav, fake_openai):
+    fake_openai.respond = lambda request: error(400, "Audio file is too short.")
+
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk)})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "The speech-to-text service refused this audio: Audio file is too short. Nothing was charged.",
+        "code": "transcription_rejected",
+    }
+    assert Hold.objects.get().status == Hold.Status.RELEASED
+
+
+def test_create_without_enough_balance_is_400_and_creates_nothing(post, user, make_audio_file, ninety_seconds_wav):
+    set_wallet(user, balance=Decimal("0.00"), demo_minutes=Decimal("1.25"))
+
+    response = post({"audio_file": str(make_audio_file(user, ninety_seconds_wav).pk)})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "insufficient_balance"
+    assert not Transcription.objects.exists()
+
+
+def test_create_for_another_users_audio_is_404(post, other_user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(other_user, speech_wav).pk)})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Audio file not found.", "code": "not_found"}
+    assert not Transcription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "audio_file"),
+        ({"audio_file": "not-a-uuid"}, "audio_file"),
+        ({"audio_file": str(uuid.uuid4()), "language": "english"}, "language"),
+        ({"audio_file": str(uuid.uuid4()), "language": "e1"}, "language"),
+    ],
+)
+@committing
+def test_create_with_invalid_input_is_400_by_field(post, body, field):
+    response = post(body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_create_for_unknown_audio_is_404(post):
+    assert post({"audio_file": str(uuid.uuid4())}).status_code == 404
+
+
+def test_a_language_the_engine_cannot_do_is_400(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "language": "hi"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "unsupported_language"
+
+
+def test_create_twice_for_audio_still_being_transcribed_is_409(
+    api_client, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+    with django_capture_on_commit_callbacks(execute=False):
+        api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+
+    response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "transcription_in_progress"
+
+
+def test_create_needs_a_signed_in_user(anon_client):
+    response = anon_client.post(URL, {"audio_file": str(uuid.uuid4())}, format="json")
+
+    assert response.status_code == 401
+
+
+@committing
+def test_create_is_throttled_per_user(post, user, make_audio_file, speech_wav, fake_openai, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"transcribe": "2/min"})
+    audio = make_audio_file(user, speech_wav)
+
+    statuses = [post({"audio_file": str(audio.pk)}).status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 429]
+    assert Transcription.objects.count() == 2
+
+
+# --- Idempotency-Key ------------------------------------------------------------------------
+
+
+@committing
+def test_a_repeated_idempotency_key_replays_the_first_answer(post, user, make_audio_file, speech_wav, fake_openai):
+    audio = make_audio_file(user, speech_wav)
+    first = post({"audio_file": str(audio.pk)}, **{"Idempotency-Key": "order-42"})
+
+    again = post({"audio_file": str(audio.pk)}, **{"Idempotency-Key": "order-42"})
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Transcription.objects.count() == 1
+    assert len(fake_openai.requests) == 1
+
+
+@committing
+def test_a_repeated_idempotency_key_replays_a_failure_too(post, user, make_audio_file, speech_wav, fake_openai):
+    fake_openai.respond = lambda request: error(500)
+    audio = make_audio_file(user, speech_wav)
+    first = post({"audio_file": str(audio.pk)}, **{"Idempotency-Key": "k"})
+
+    again = post({"audio_file": str(audio.pk)}, **{"Idempotency-Key": "k"})
+
+    assert (first.status_code, again.status_code) == (503, 503)
+    assert again.json() == first.json()
+    assert Transcription.objects.count() == 1
+
+
+def test_a_replayed_202_keeps_its_status_and_shows_the_job_as_it_is_now(
+    api_client, user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+    with django_capture_on_commit_callbacks() as queued:
+        first = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json", headers={"Idempotency-Key": "k"})
+    queued[0]()  # the worker runs it
+
+    again = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json", headers={"Idempotency-Key": "k"})
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert (again.json()["id"], again.json()["status"]) == (first.json()["id"], "completed")
+
+
+def test_a_key_whose_first_request_is_still_running_is_409(
+    api_client, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+    with django_capture_on_commit_callbacks():  # the first request has committed its job, not yet answered
+        transcription_create(user=user, audio_file_id=audio.pk, idempotency_key="k")
+
+    response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json", headers={"Idempotency-Key": "k"})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_in_use"
+
+
+@committing
+def test_an_idempotency_key_used_for_other_audio_is_422(post, user, make_audio_file, speech_wav, fake_openai):
+    post({"audio_file": str(make_audio_file(user, speech_wav).pk)}, **{"Idempotency-Key": "k"})
+
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk)}, **{"Idempotency-Key": "k"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "bad\tkey"])
+def test_a_malformed_idempotency_key_is_400(post, key):
+    response = post({"audio_file": str(uuid.uuid4())}, **{"Idempotency-Key": key})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Idempotency-Key"]
+
+
+# --- GET list and detail --------------------------------------------------------------------
+
+
+def test_list_shows_only_the_callers_transcriptions_paginated(api_client, user, other_user):
+    mine = [completed(user) for _ in range(21)]
+    completed(other_user)
+
+    first_page = api_client.get(URL).json()
+    second_page = api_client.get(URL, {"page": 2}).json()
+
+    assert first_page["count"] == 21
+    assert len(first_page["results"]) == 20
+    assert first_page["next"] and first_page["previous"] is None
+    listed = {item["id"] for item in first_page["results"] + second_page["results"]}
+    assert listed == {str(job.pk) for job in mine}
+    item = first_page["results"][0]
+    assert item["text_preview"] == "Hello world."
+    assert "segments" not in item and "text" not in item
+
+
+def test_list_filters_by_status_dates_and_words_and_orders(api_client, user):
+    now = timezone.now()
+    old = completed(user, audio_filename="board meeting.mp3", text="budget approved", amount=Decimal("3.00"))
+    Transcription.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=10))
+    new = completed(user, audio_filename="standup.mp3", text="nothing about money", amount=Decimal("1.00"))
+    failed = completed(user, status="failed", text="", audio_filename="broken.mp3")
+
+    def ids(**params):
+        return [item["id"] for item in api_client.get(URL, params).json()["results"]]
+
+    assert ids(status="failed") == [str(failed.pk)]
+    assert ids(search="BUDGET") == [str(old.pk)]
+    assert ids(search="standup") == [str(new.pk)]
+    assert set(ids(created_after=(now - timedelta(days=1)).isoformat())) == {str(new.pk), str(failed.pk)}
+    assert ids(created_before=(now - timedelta(days=1)).date().isoformat()) == [str(old.pk)]
+    assert ids(ordering="amount", status="completed") == [str(new.pk), str(old.pk)]
+    assert ids(ordering="-amount", status="completed") == [str(old.pk), str(new.pk)]
+
+
+@pytest.mark.parametrize("params", [{"status": "done"}, {"created_after": "yesterday"}, {"ordering": "user"}])
+def test_list_with_an_invalid_filter_is_400(api_client, params):
+    response = api_client.get(URL, params)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_detail_shows_text_segments_cost_and_timings(api_client, user):
+    job = completed(user)
+
+    body = api_client.get(f"{URL}{job.pk}/").json()
+
+    assert body["id"] == str(job.pk)
+    assert body["text"] == "Hello world."
+    assert body["segments"][1] == {"start": 61.25, "end": 3723.004, "text": "world."}
+    assert body["billable_minutes"] == "1.09"
+    assert body["completed_at"]
+
+
+def test_another_users_transcription_is_404_everywhere(api_client, other_user):
+    job = completed(other_user)
+
+    for path in (f"{URL}{job.pk}/", f"{URL}{job.pk}/download/", f"{URL}{job.pk}/download/?format=srt"):
+        response = api_client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+    assert api_client.get(URL).json()["count"] == 0
+
+
+def test_a_malformed_id_is_404(api_client):
+    assert api_client.get(f"{URL}12345/").status_code == 404
+
+
+# --- Downloads ------------------------------------------------------------------------------
+
+
+def test_download_is_a_text_attachment_named_after_the_audio(api_client, user):
+    job = completed(user, audio_filename="Réunion du lundi.m4a")
+
+    response = api_client.get(f"{URL}{job.pk}/download/", headers={"Accept": "text/plain"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''R%C3%A9union%20du%20lundi.txt"
+    assert response.content.decode() == "Hello world.\n"
+
+
+def test_download_as_srt(api_client, user):
+    job = completed(user)
+
+    response = api_client.get(f"{URL}{job.pk}/download/", {"format": "srt"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-subrip; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="talk.srt"'
+    assert response.content.decode() == (
+        "1\n00:00:00,000 --> 00:00:01,500\nHello\n\n2\n00:01:01,250 --> 01:02:03,004\nworld.\n"
+    )
+
+
+def test_download_as_vtt(api_client, user):
+    job = completed(user, segments=[{"start": 0.0, "end": 2.0, "text": " a --> b \n c "}])
+
+    response = api_client.get(f"{URL}{job.pk}/download/?format=vtt")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/vtt; charset=utf-8"
+    assert response.content.decode() == "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\na -> b c\n"
+
+
+def test_subtitles_without_segments_are_400(api_client, user):
+    job = completed(user, model="gpt-4o-transcribe", segments=None)
+
+    response = api_client.get(f"{URL}{job.pk}/download/?format=srt")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "no_segments"
+    assert api_client.get(f"{URL}{job.pk}/download/").status_code == 200
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "failed"])
+def test_download_before_completion_is_409(api_client, user, status):
+    job = completed(user, status=status, text="", segments=None)
+
+    response = api_client.get(f"{URL}{job.pk}/download/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "transcription_not_completed"
+
+
+def test_download_in_an_unknown_format_is_400(api_client, user):
+    response = api_client.get(f"{URL}{completed(user).pk}/download/?format=pdf")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["format"]
+
+
+# --- CSV export -----------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body[1:])))
+
+
+def test_export_is_a_streamed_csv_of_the_callers_transcriptions(api_client, user, other_user):
+    job = completed(user, amount=Decimal("0.09"), text='He said "hi",\nthen left — ₹5')
+    completed(other_user)
+
+    response = api_client.get(f"{URL}export_csv/", headers={"Accept": "text/csv"})
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="transcriptions.csv"'
+    [row] = read_csv(response)
+    assert row["id"] == str(job.pk)
+    assert (row["status"], row["amount"], row["billable_minutes"]) == ("completed", "0.09", "1.09")
+    assert row["text"] == 'He said "hi",\nthen left — ₹5'
+    assert row["created_at"] == job.created_at.isoformat()
+
+
+def test_export_defuses_cells_a_spreadsheet_would_run(api_client, user):
+    completed(user, audio_filename="=HYPERLINK(evil).mp3", text="+1 -2 @three")
+    completed(user, audio_filename="-minus.mp3", text="@SUM(A1)", error="\tx")
+
+    rows = read_csv(api_client.get(f"{URL}export_csv/", {"ordering": "created_at"}))
+
+    assert [(row["audio_filename"], row["text"]) for row in rows] == [
+        ("'=HYPERLINK(evil).mp3", "'+1 -2 @three"),
+        ("'-minus.mp3", "'@SUM(A1)"),
+    ]
+    assert rows[1]["error"] == "'\tx"
+
+
+def test_export_honours_the_list_filters(api_client, user):
+    completed(user, text="alpha")
+    completed(user, text="beta", status="failed")
+
+    rows = read_csv(api_client.get(f"{URL}export_csv/", {"search": "alp"}))
+    assert [row["text"] for row in rows] == ["alpha"]
+    assert [row["text"] for row in read_csv(api_client.get(f"{URL}export_csv/", {"status": "failed"}))] == ["beta"]
+    assert api_client.get(f"{URL}export_csv/", {"status": "nope"}).status_code == 400
+
+
+def test_export_of_ten_thousand_rows_streams_and_parses_back(api_client, user):
+    now = timezone.now()
+    Transcription.objects.bulk_create(
+        Transcription(
+            user=user,
+            audio_filename=f"file-{number:05d}.mp3",
+            audio_duration_seconds=Decimal("60.000"),
+            status="completed",
+            text=f"transcript number {number}",
+            billable_minutes=Decimal("1.00"),
+            amount=Decimal("1.00"),
+            created_at=now,
+        )
+        for number in range(10_000)
+    )
+
+    response = api_client.get(f"{URL}export_csv/", {"ordering": "audio_filename"})
+    chunks = list(response.streaming_content)
+
+    assert len(chunks) > 10  # many pieces, not one body
+    rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode("utf-8")[1:])))
+    assert len(rows) == 10_000
+    assert [row["audio_filename"] for row in rows[:2]] == ["file-00000.mp3", "file-00001.mp3"]
+    assert rows[-1]["text"] == "transcript number 9999"

@@ -1,0 +1,250 @@
+"""The engines on real audio: OpenAI's through a local fake of its HTTP API, the offline one for real."""
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.transcriptions.conftest import PAUSE_SECONDS, ffprobe_duration
+from tests.transcriptions.fake_openai import Reply, error, transcript
+from transcriptions.engines import EngineRejected, EngineUnavailable, get_engine
+from transcriptions.engines.local import LocalEngine
+from transcriptions.engines.media import Silence, plan_chunks
+from transcriptions.engines.openai import MAX_CHUNK_SECONDS, OpenAIEngine
+
+
+def openai_engine(fake, **overrides) -> OpenAIEngine:
+    options = {
+        "model": "whisper-1",
+        "api_key": "sk-test",
+        "base_url": fake.base_url,
+        "timeout": 10.0,
+        "max_retries": 2,
+        "chunk_seconds": 600,
+        "concurrency": 4,
+    }
+    return OpenAIEngine(**{**options, **overrides})
+
+
+def transcribe(engine, path: Path, language: str | None = None):
+    progress: list[float] = []
+    result = engine.transcribe(path=path, language=language, on_progress=progress.append)
+    return result, progress
+
+
+def test_whisper_gets_the_audio_language_and_verbose_json_and_returns_segments(fake_openai, speech_wav):
+    result, progress = transcribe(openai_engine(fake_openai), speech_wav, language="en")
+
+    [request] = fake_openai.requests
+    assert request.authorization == "Bearer sk-test"
+    assert request.field("model") == "whisper-1"
+    assert request.field("language") == "en"
+    assert request.field("response_format") == "verbose_json"
+    assert request.fields["timestamp_granularities[]"] == ["segment"]
+    assert request.filename == "chunk-000.mp3"
+    assert request.content_type == "audio/mpeg"
+    assert request.field("prompt") is None
+    assert (
+        abs(request.duration - float(ffprobe_duration(speech_wav))) < 0.15
+    )  # one chunk, re-encoded (mp3 pads a little)
+    assert result.text == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
+    assert [segment.text for segment in result.segments] == [
+        "First half of chunk-000.mp3.",
+        "Second half of chunk-000.mp3.",
+    ]
+    assert progress == [1.0]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-transcribe"])
+def test_gpt_models_are_asked_for_json_and_give_no_segments(fake_openai, speech_wav, model):
+    result, _ = transcribe(openai_engine(fake_openai, model=model), speech_wav)
+
+    [request] = fake_openai.requests
+    assert request.field("model") == model
+    assert request.field("response_format") is None
+    assert "language" not in request.fields
+    assert result.text == "Words of chunk-000.mp3."
+    assert result.segments is None
+
+
+def test_long_audio_is_cut_at_pauses_sent_concurrently_and_stitched_in_order(
+    fake_openai, three_minutes_mp3, speech_wav
+):
+    engine = openai_engine(fake_openai, chunk_seconds=40, concurrency=2)
+
+    result, progress = transcribe(engine, three_minutes_mp3)
+
+    names = [f"chunk-{index:03d}.mp3" for index in range(len(fake_openai.requests))]
+    assert len(names) == 5  # 180 s in chunks of at most 40 s
+    assert sorted(request.filename for request in fake_openai.requests) == names
+    assert fake_openai.max_in_flight <= 2
+    assert result.text == " ".join(f"First half of {name}. Second half of {name}." for name in names)
+    assert [segment.text for segment in result.segments[::2]] == [f"First half of {name}." for name in names]
+    # Each chunk's segments are moved by the chunk's start: the stitched timeline runs on without gaps.
+    for before, after in pairwise(result.segments):
+        assert abs(after.start - before.end) < 0.1
+    assert abs(result.segments[-1].end - 180) < 0.2
+    # Cuts fall in the pauses between phrases, never in speech.
+    period = float(ffprobe_duration(speech_wav)) + PAUSE_SECONDS
+    for cut in [segment.start for segment in result.segments[2::2]]:
+        assert period - PAUSE_SECONDS < cut % period < period
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+def test_whisper_gets_the_previous_chunks_words_as_prompt(fake_openai, three_minutes_mp3):
+    # One at a time, each chunk's predecessor is always done when it is sent.
+    transcribe(openai_engine(fake_openai, chunk_seconds=60, concurrency=1), three_minutes_mp3)
+
+    prompts = {request.filename: request.field("prompt") for request in fake_openai.requests}
+    assert prompts["chunk-000.mp3"] is None
+    assert prompts["chunk-001.mp3"] == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
+    assert prompts["chunk-002.mp3"] == "First half of chunk-001.mp3. Second half of chunk-001.mp3."
+
+
+def test_gpt_models_get_no_prompt(fake_openai, three_minutes_mp3):
+    transcribe(
+        openai_engine(fake_openai, model="gpt-4o-transcribe", chunk_seconds=60, concurrency=1), three_minutes_mp3
+    )
+
+    assert len(fake_openai.requests) > 1
+    assert all(request.field("prompt") is None for request in fake_openai.requests)
+
+
+def test_a_rate_limited_request_is_retried(fake_openai, speech_wav):
+    replies = iter([error(429, "Rate limit reached")])
+    fake_openai.respond = lambda request: next(replies, None) or transcript(request)
+
+    result, _ = transcribe(openai_engine(fake_openai), speech_wav)
+
+    assert len(fake_openai.requests) == 2
+    assert result.text.startswith("First half")
+
+
+def test_a_persistent_server_error_is_unavailable_after_the_retries(fake_openai, speech_wav):
+    fake_openai.respond = lambda request: error(500)
+
+    with pytest.raises(EngineUnavailable, match="had an error"):
+        transcribe(openai_engine(fake_openai, max_retries=2), speech_wav)
+
+    assert len(fake_openai.requests) == 3
+
+
+def test_a_chunk_that_keeps_failing_fails_the_job_and_stops_the_rest(fake_openai, three_minutes_mp3):
+    fake_openai.respond = lambda request: error(503) if request.filename == "chunk-000.mp3" else transcript(request)
+
+    with pytest.raises(EngineUnavailable):
+        transcribe(openai_engine(fake_openai, chunk_seconds=20, concurrency=1, max_retries=1), three_minutes_mp3)
+
+    assert [request.filename for request in fake_openai.requests] == ["chunk-000.mp3", "chunk-000.mp3"]
+
+
+def test_a_timeout_is_unavailable(fake_openai, speech_wav):
+    fake_openai.respond = lambda request: Reply(body={"text": "late"}, delay=1.0)
+
+    with pytest.raises(EngineUnavailable, match="did not answer in time"):
+        transcribe(openai_engine(fake_openai, timeout=0.2, max_retries=1), speech_wav)
+
+    assert len(fake_openai.requests) == 2
+
+
+def test_a_bad_request_is_rejected_with_its_message_and_not_retried(fake_openai, speech_wav):
+    fake_openai.respond = lambda request: error(400, "Audio file might be corrupted or unsupported")
+
+    with pytest.raises(EngineRejected, match="refused this audio: Audio file might be corrupted or unsupported"):
+        transcribe(openai_engine(fake_openai), speech_wav)
+
+    assert len(fake_openai.requests) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_our_own_misconfiguration_is_unavailable_not_the_users_fault(fake_openai, speech_wav, status):
+    fake_openai.respond = lambda request: error(status, "Incorrect API key provided: sk-test")
+
+    with pytest.raises(EngineUnavailable) as raised:
+        transcribe(openai_engine(fake_openai), speech_wav)
+
+    assert "sk-test" not in raised.value.message
+
+
+def test_an_unreachable_server_is_unavailable(speech_wav):
+    engine = OpenAIEngine(
+        model="whisper-1",
+        api_key="sk-test",
+        base_url="http://127.0.0.1:9/v1",  # discard port: nothing listens
+        timeout=2.0,
+        max_retries=0,
+        chunk_seconds=600,
+        concurrency=1,
+    )
+
+    with pytest.raises(EngineUnavailable, match="could not be reached"):
+        transcribe(engine, speech_wav)
+
+
+def test_audio_ffmpeg_cannot_decode_is_rejected_before_any_request(fake_openai, tmp_path):
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(b"ID3" + b"\x00garbage" * 500)
+
+    with pytest.raises(EngineRejected, match="could not be decoded"):
+        transcribe(openai_engine(fake_openai), corrupt)
+
+    assert fake_openai.requests == []
+
+
+def test_chunks_stay_under_the_gpt_4o_request_cap_whatever_is_configured(settings):
+    settings.TRANSCRIPTION_CHUNK_SECONDS = 3600
+
+    assert OpenAIEngine.from_settings().chunk_seconds == MAX_CHUNK_SECONDS < 1400
+
+
+def test_engine_follows_the_setting(settings):
+    settings.TRANSCRIPTION_ENGINE = "local"
+    assert isinstance(get_engine(), LocalEngine)
+
+    settings.TRANSCRIPTION_ENGINE = "openai"
+    settings.OPENAI_TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+    engine = get_engine()
+    assert (engine.name, engine.model) == ("openai", "gpt-4o-mini-transcribe")
+
+
+def test_local_engine_transcribes_english_speech_offline(speech_wav):
+    result, progress = transcribe(LocalEngine(), speech_wav)
+
+    assert result.text.strip()
+    assert result.segments
+    assert all(
+        0 <= segment.start < segment.end <= float(ffprobe_duration(speech_wav)) + 1 for segment in result.segments
+    )
+    assert progress[-1] > 0.9
+
+
+def test_local_engine_refuses_other_languages(speech_wav):
+    with pytest.raises(EngineRejected, match="English only"):
+        transcribe(LocalEngine(), speech_wav, language="fr")
+
+
+@given(
+    duration=st.floats(min_value=1, max_value=4000),
+    chunk_seconds=st.integers(min_value=10, max_value=1380),
+    pauses=st.lists(st.tuples(st.floats(0, 4000), st.floats(0.3, 5)), max_size=60),
+)
+def test_chunk_plan_covers_the_audio_in_order_within_the_limit(duration, chunk_seconds, pauses):
+    silences = [Silence(start, min(start + length, duration)) for start, length in sorted(pauses) if start < duration]
+
+    chunks = plan_chunks(
+        duration=duration,
+        silences=silences,
+        chunk_seconds=chunk_seconds,
+        search_seconds=chunk_seconds / 10,
+        min_tail_seconds=2,
+    )
+
+    assert chunks[0].start == 0 and chunks[-1].end == duration
+    assert [chunk.index for chunk in chunks] == list(range(len(chunks)))
+    for before, after in pairwise(chunks):
+        assert before.end == after.start
+        # A cut is at most one search window before its boundary.
+        assert chunk_seconds * 0.9 - 1e-6 <= before.duration <= chunk_seconds + 1e-6
+    assert 0 < chunks[-1].duration <= chunk_seconds + 2 + 1e-6

@@ -1,0 +1,391 @@
+"""The job's life and its money, on real audio, with OpenAI replaced by a local fake of its API."""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+import pytest
+from django.utils import timezone
+
+from tests.transcriptions.conftest import set_wallet
+from tests.transcriptions.fake_openai import Reply, error, transcript
+from transcriptions import services
+from transcriptions.exceptions import (
+    AudioFileNotFound,
+    IdempotencyKeyReused,
+    TranscriptionInProgress,
+    TranscriptionNotRetryable,
+    UnsupportedLanguage,
+)
+from transcriptions.models import Transcription
+from transcriptions.services import (
+    transcription_create,
+    transcription_reap_stuck,
+    transcription_retry,
+    transcription_run,
+)
+from wallet.exceptions import InsufficientBalance
+from wallet.models import Hold, Transaction, Wallet
+
+pytestmark = pytest.mark.django_db
+
+ZERO = Decimal("0.00")
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """Run what is queued on commit, as the embedded default does right after the request's commit."""
+
+    def create(**kwargs) -> Transcription:
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = transcription_create(**kwargs)
+        job.refresh_from_db()
+        return job
+
+    return create
+
+
+def wallet_of(user) -> Wallet:
+    return Wallet.objects.get(user=user)
+
+
+def assert_nothing_charged(user, *, balance: Decimal, demo_minutes: Decimal, job: Transcription) -> None:
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held, wallet.demo_minutes_remaining, wallet.demo_minutes_held) == (
+        balance,
+        ZERO,
+        demo_minutes,
+        ZERO,
+    )
+    assert Hold.objects.get(transcription=job).status == Hold.Status.RELEASED
+    assert not Transaction.objects.filter(transcription=job).exists()
+
+
+def test_completed_job_uses_demo_minutes_first_then_charges_the_rest(
+    user, make_audio_file, ninety_seconds_wav, fake_openai, run_jobs
+):
+    set_wallet(user, balance=Decimal("5.00"), demo_minutes=Decimal("1.00"))
+    audio = make_audio_file(user, ninety_seconds_wav, "interview.wav")
+
+    job = run_jobs(user=user, audio_file_id=audio.pk, language="en")
+
+    assert job.status == Transcription.Status.COMPLETED
+    assert job.text == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
+    assert [segment["text"] for segment in job.segments] == [
+        "First half of chunk-000.mp3.",
+        "Second half of chunk-000.mp3.",
+    ]
+    assert job.segments[-1]["end"] == pytest.approx(90, abs=0.15)
+    assert (job.engine, job.model, job.language, job.audio_filename) == ("openai", "whisper-1", "en", "interview.wav")
+    assert (job.billable_minutes, job.demo_minutes_used, job.charged_minutes, job.amount) == (
+        Decimal("1.50"),
+        Decimal("1.00"),
+        Decimal("0.50"),
+        Decimal("0.50"),
+    )
+    assert job.progress == 100
+    assert job.started_at <= job.completed_at
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held, wallet.demo_minutes_remaining, wallet.demo_minutes_held) == (
+        Decimal("4.50"),
+        ZERO,
+        ZERO,
+        ZERO,
+    )
+    assert (wallet.total_spent, wallet.total_minutes_transcribed) == (Decimal("0.50"), Decimal("1.50"))
+    debit = Transaction.objects.get(transcription=job)
+    assert (debit.type, debit.amount, debit.demo_minutes, debit.minutes) == (
+        Transaction.Type.DEBIT,
+        Decimal("-0.50"),
+        Decimal("-1.00"),
+        Decimal("1.50"),
+    )
+
+
+def test_half_an_hour_is_transcribed_in_chunks_stitched_in_order(
+    user, make_audio_file, thirty_minutes_wav, fake_openai, run_jobs
+):
+    set_wallet(user, balance=Decimal("25.00"), demo_minutes=Decimal("10.00"))
+    audio = make_audio_file(user, thirty_minutes_wav)
+
+    job = run_jobs(user=user, audio_file_id=audio.pk)
+
+    names = sorted(request.filename for request in fake_openai.requests)
+    assert names == [f"chunk-{index:03d}.mp3" for index in range(len(names))]
+    assert len(names) == 4  # three of just under 600 s, and what is left
+    assert job.status == Transcription.Status.COMPLETED
+    assert job.text == " ".join(f"First half of {name}. Second half of {name}." for name in names)
+    assert [segment["text"] for segment in job.segments[::2]] == [f"First half of {name}." for name in names]
+    for before, after in pairwise(job.segments):
+        assert after["start"] == pytest.approx(before["end"], abs=0.15)  # shifted onto one timeline
+    assert 550 < job.segments[2]["start"] <= 600  # the first cut, in a pause before 10 minutes
+    assert job.segments[-1]["end"] == pytest.approx(1800, abs=0.3)
+    assert (job.billable_minutes, job.demo_minutes_used, job.amount) == (
+        Decimal("30.00"),
+        Decimal("10.00"),
+        Decimal("20.00"),
+    )
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held, wallet.demo_minutes_remaining) == (Decimal("5.00"), ZERO, ZERO)
+
+
+def test_a_rate_limited_request_is_retried_and_the_job_charged_once(
+    user, make_audio_file, ninety_seconds_wav, fake_openai, run_jobs
+):
+    set_wallet(user, balance=Decimal("2.00"), demo_minutes=ZERO)
+    replies = iter([error(429, "Rate limit reached for requests")])
+    fake_openai.respond = lambda request: next(replies, None) or transcript(request)
+    audio = make_audio_file(user, ninety_seconds_wav)
+
+    job = run_jobs(user=user, audio_file_id=audio.pk)
+
+    assert len(fake_openai.requests) == 2
+    assert job.status == Transcription.Status.COMPLETED
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held) == (Decimal("0.50"), ZERO)
+    assert Transaction.objects.filter(transcription=job).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "settings_changes", "code", "message"),
+    [
+        (error(500), {}, "transcription_engine_unavailable", "The speech-to-text service had an error."),
+        (
+            Reply(body={"text": "too late"}, delay=1.0),
+            {"OPENAI_TIMEOUT_SECONDS": 0.2, "OPENAI_MAX_RETRIES": 0},
+            "transcription_engine_unavailable",
+            "The speech-to-text service did not answer in time.",
+        ),
+        (
+            error(400, "Audio file might be corrupted or unsupported"),
+            {},
+            "transcription_rejected",
+            "The speech-to-text service refused this audio: Audio file might be corrupted or unsupported",
+        ),
+    ],
+    ids=["persistent-500", "timeout", "400"],
+)
+def test_a_failed_job_says_why_and_charges_nothing(
+    user, make_audio_file, ninety_seconds_wav, fake_openai, run_jobs, settings, reply, settings_changes, code, message
+):
+    for name, value in settings_changes.items():
+        setattr(settings, name, value)
+    set_wallet(user, balance=Decimal("3.00"), demo_minutes=Decimal("1.00"))
+    fake_openai.respond = lambda request: reply
+    audio = make_audio_file(user, ninety_seconds_wav)
+
+    job = run_jobs(user=user, audio_file_id=audio.pk)
+
+    assert job.status == Transcription.Status.FAILED
+    assert job.error_code == code
+    assert job.error == f"{message} Nothing was charged."
+    assert (job.text, job.segments) == ("", None)
+    assert_nothing_charged(user, balance=Decimal("3.00"), demo_minutes=Decimal("1.00"), job=job)
+
+
+def test_persistent_server_errors_are_retried_before_the_job_fails(
+    user, make_audio_file, ninety_seconds_wav, fake_openai, run_jobs
+):
+    fake_openai.respond = lambda request: error(502)
+    audio = make_audio_file(user, ninety_seconds_wav)
+
+    job = run_jobs(user=user, audio_file_id=audio.pk)
+
+    assert job.status == Transcription.Status.FAILED
+    assert len(fake_openai.requests) == 3  # OPENAI_MAX_RETRIES = 2
+
+
+def test_local_engine_transcribes_speech_and_says_so(user, make_audio_file, speech_wav, run_jobs):
+    audio = make_audio_file(user, speech_wav)
+
+    job = run_jobs(user=user, audio_file_id=audio.pk)
+
+    assert job.status == Transcription.Status.COMPLETED
+    assert (job.engine, job.model) == ("local", "pocketsphinx-en-us")
+    assert job.text.strip()
+    assert job.segments
+    assert wallet_of(user).demo_minutes_remaining == Decimal("10.00") - job.billable_minutes
+
+
+def test_local_engine_refuses_a_language_it_cannot_do_before_anything_is_created(user, make_audio_file, speech_wav):
+    audio = make_audio_file(user, speech_wav)
+
+    with pytest.raises(UnsupportedLanguage):
+        transcription_create(user=user, audio_file_id=audio.pk, language="fr")
+
+    assert not Transcription.objects.exists()
+
+
+def test_insufficient_balance_creates_nothing(user, make_audio_file, ninety_seconds_wav):
+    set_wallet(user, balance=Decimal("0.49"), demo_minutes=Decimal("1.00"))
+    audio = make_audio_file(user, ninety_seconds_wav)
+
+    with pytest.raises(InsufficientBalance):
+        transcription_create(user=user, audio_file_id=audio.pk)
+
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held, wallet.demo_minutes_held) == (Decimal("0.49"), ZERO, ZERO)
+
+
+def test_another_users_audio_is_not_found(user, other_user, make_audio_file, speech_wav):
+    audio = make_audio_file(other_user, speech_wav)
+
+    with pytest.raises(AudioFileNotFound):
+        transcription_create(user=user, audio_file_id=audio.pk)
+
+
+def test_audio_being_transcribed_cannot_be_sent_again_until_done(
+    user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+    with django_capture_on_commit_callbacks() as queued:  # queued, not yet run
+        first, _ = transcription_create(user=user, audio_file_id=audio.pk)
+
+    with pytest.raises(TranscriptionInProgress):
+        transcription_create(user=user, audio_file_id=audio.pk)
+    assert Transcription.objects.count() == 1
+    assert wallet_of(user).demo_minutes_held == first.billable_minutes
+
+    queued[0]()
+    again, created = transcription_create(user=user, audio_file_id=audio.pk)
+    assert created and again.pk != first.pk
+
+
+def test_an_idempotency_key_makes_one_job(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    audio = make_audio_file(user, speech_wav)
+    first = run_jobs(user=user, audio_file_id=audio.pk, idempotency_key="key-1")
+
+    again, created = transcription_create(user=user, audio_file_id=audio.pk, idempotency_key="key-1")
+
+    assert not created and again.pk == first.pk
+    assert Transcription.objects.count() == Hold.objects.count() == 1
+    assert len(fake_openai.requests) == 1
+
+
+def test_an_idempotency_key_is_per_user(user, other_user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    mine = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, idempotency_key="same")
+    theirs = run_jobs(user=other_user, audio_file_id=make_audio_file(other_user, speech_wav).pk, idempotency_key="same")
+
+    assert mine.pk != theirs.pk
+
+
+def test_an_idempotency_key_cannot_be_reused_for_other_audio(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, idempotency_key="key-1")
+
+    with pytest.raises(IdempotencyKeyReused):
+        transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, idempotency_key="key-1")
+
+
+def test_a_job_runs_once_however_often_its_task_is_delivered(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    job = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+
+    again = transcription_run(transcription_id=job.pk)
+
+    assert again.status == Transcription.Status.COMPLETED
+    assert len(fake_openai.requests) == 1
+    assert Transaction.objects.filter(transcription=job).count() == 1
+
+
+def test_progress_follows_the_chunks_done(
+    user, make_audio_file, ninety_seconds_wav, fake_openai, settings, monkeypatch
+):
+    settings.TRANSCRIPTION_CHUNK_SECONDS = 20
+    settings.TRANSCRIPTION_CONCURRENCY = 1
+    job, _ = transcription_create(user=user, audio_file_id=make_audio_file(user, ninety_seconds_wav).pk)
+    seen = []
+    recorder = services._progress_recorder
+
+    def watched(transcription_id):
+        record = recorder(transcription_id)
+
+        def then_read_back(fraction):
+            record(fraction)
+            seen.append(Transcription.objects.get(pk=transcription_id).progress)
+
+        return then_read_back
+
+    monkeypatch.setattr(services, "_progress_recorder", watched)
+
+    transcription_run(transcription_id=job.pk)
+
+    assert seen == [20, 40, 60, 80, 99]  # five chunks; 100 only with the result
+    job.refresh_from_db()
+    assert job.progress == 100
+
+
+def reaped_while_running(monkeypatch, user):
+    """Make the reaper run (as from cron, once the job looks stuck) while the engine is working."""
+    recorder = services._progress_recorder
+
+    def progress_then_reaped(transcription_id):
+        record = recorder(transcription_id)
+
+        def reap(fraction):
+            record(fraction)
+            Transcription.objects.filter(pk=transcription_id).update(started_at=timezone.now() - timedelta(hours=1))
+            assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == [transcription_id]
+
+        return reap
+
+    monkeypatch.setattr(services, "_progress_recorder", progress_then_reaped)
+
+
+def test_a_result_that_arrives_after_the_job_was_reaped_is_not_charged(
+    user, make_audio_file, speech_wav, fake_openai, run_jobs, monkeypatch
+):
+    reaped_while_running(monkeypatch, user)
+
+    job = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+
+    assert job.status == Transcription.Status.FAILED
+    assert job.error_code == "transcription_interrupted"
+    assert job.text == ""
+    assert_nothing_charged(user, balance=ZERO, demo_minutes=Decimal("10.00"), job=job)
+
+
+def test_reaper_fails_only_jobs_stuck_in_processing_and_only_once(
+    user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    jobs = {}
+    for name in ("stuck", "recent", "pending"):
+        with django_capture_on_commit_callbacks():
+            jobs[name], _ = transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+    now = timezone.now()
+    Transcription.objects.filter(pk=jobs["stuck"].pk).update(
+        status="processing", started_at=now - timedelta(minutes=31)
+    )
+    Transcription.objects.filter(pk=jobs["recent"].pk).update(
+        status="processing", started_at=now - timedelta(minutes=5)
+    )
+
+    assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == [jobs["stuck"].pk]
+    assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == []
+
+    statuses = {name: Transcription.objects.get(pk=job.pk).status for name, job in jobs.items()}
+    assert statuses == {"stuck": "failed", "recent": "processing", "pending": "pending"}
+    holds = {name: Hold.objects.get(transcription=job).status for name, job in jobs.items()}
+    assert holds == {"stuck": "released", "recent": "held", "pending": "held"}
+    stuck = Transcription.objects.get(pk=jobs["stuck"].pk)
+    assert stuck.error == "The transcription stopped before it finished. Nothing was charged."
+
+
+def test_retrying_a_failed_job_makes_a_new_paid_job(
+    user, make_audio_file, speech_wav, fake_openai, run_jobs, django_capture_on_commit_callbacks
+):
+    fake_openai.respond = lambda request: error(500)
+    failed = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, language="en")
+    fake_openai.respond = transcript
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = transcription_retry(transcription=failed)
+
+    retried.refresh_from_db()
+    failed.refresh_from_db()
+    assert retried.pk != failed.pk
+    assert (retried.status, retried.language, retried.audio_file_id) == ("completed", "en", failed.audio_file_id)
+    assert failed.status == "failed"
+    assert Transaction.objects.filter(transcription=retried).count() == 1
+    with pytest.raises(TranscriptionNotRetryable):
+        transcription_retry(transcription=retried)

@@ -1,0 +1,56 @@
+"""What every engine returns and raises: plain values, no SDK types."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# Called with the fraction of the work done (0.0 to 1.0), always from the calling thread.
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    text: str
+    segments: list[Segment] | None  # None when the model gives no timestamps
+
+
+class EngineError(Exception):
+    """A failure of the speech-to-text step. `message` is safe to show the user."""
+
+    code = "transcription_failed"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class EngineUnavailable(EngineError):
+    """Worth trying again later: rate limits, timeouts, network and server errors, misconfiguration."""
+
+    code = "transcription_engine_unavailable"
+
+
+class EngineRejected(EngineError):
+    """The audio or request itself was refused; sending it again will not help."""
+
+    code = "transcription_rejected"
+
+
+class Engine(Protocol):
+    name: str
+    model: str
+
+    def supports_language(self, language: str) -> bool: ...
+
+    def transcribe(self, *, path: Path, language: str | None, on_progress: ProgressCallback) -> EngineResult: ...

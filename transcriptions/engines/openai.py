@@ -1,0 +1,183 @@
+"""OpenAI's speech-to-text API (or any server speaking it), through the official SDK.
+
+Long audio is cut at pauses into chunks under both of OpenAI's limits (25 MB and, for the gpt-4o
+models, about 1,400 s a request), encoded and sent concurrently, and stitched back in order.
+Each request is retried by the SDK (rate limits, timeouts, connection and server errors) with
+backoff; a chunk that still fails fails the whole job.
+"""
+
+import logging
+import tempfile
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+import openai
+from django.conf import settings
+
+from transcriptions.engines import media
+from transcriptions.engines.base import (
+    EngineRejected,
+    EngineResult,
+    EngineUnavailable,
+    ProgressCallback,
+    Segment,
+)
+
+logger = logging.getLogger(__name__)
+
+# Under the gpt-4o models' cap of about 1,400 s; at 48 kbit/s such a chunk is ~8 MB, far under 25 MB.
+MAX_CHUNK_SECONDS = 1380
+# How far before a chunk boundary to look for a pause to cut at.
+MAX_SILENCE_SEARCH_SECONDS = 30.0
+MIN_TAIL_SECONDS = 2.0
+# Whisper reads at most the last 224 tokens of a prompt; ~200 characters of the previous chunk
+# are enough to carry names and spelling across a cut.
+PROMPT_TAIL_CHARS = 200
+
+
+class OpenAIEngine:
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        chunk_seconds: int,
+        concurrency: int,
+    ) -> None:
+        self.model = model
+        self._client_options = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.chunk_seconds = min(chunk_seconds, MAX_CHUNK_SECONDS)
+        self.concurrency = max(concurrency, 1)
+
+    @classmethod
+    def from_settings(cls, *, model: str | None = None) -> "OpenAIEngine":
+        return cls(
+            model=model or settings.OPENAI_TRANSCRIPTION_MODEL,
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL,
+            timeout=settings.OPENAI_TIMEOUT_SECONDS,
+            max_retries=settings.OPENAI_MAX_RETRIES,
+            chunk_seconds=settings.TRANSCRIPTION_CHUNK_SECONDS,
+            concurrency=settings.TRANSCRIPTION_CONCURRENCY,
+        )
+
+    @property
+    def gives_segments(self) -> bool:
+        # gpt-4o-transcribe, gpt-4o-mini-transcribe and gpt-transcribe answer `json` only, without
+        # timestamps; whisper-1 (and Whisper on OpenAI-compatible servers) answer `verbose_json`.
+        return not self.model.startswith("gpt-")
+
+    def supports_language(self, language: str) -> bool:
+        return True
+
+    def transcribe(self, *, path: Path, language: str | None, on_progress: ProgressCallback) -> EngineResult:
+        with (
+            tempfile.TemporaryDirectory(prefix="transcribe-") as workdir,
+            openai.OpenAI(**self._client_options) as client,
+        ):
+            try:
+                decoded = media.decode(path, Path(workdir))
+            except media.AudioDecodeError as exc:
+                raise EngineRejected("The audio could not be decoded.") from exc
+            chunks = media.plan_chunks(
+                duration=decoded.duration,
+                silences=decoded.silences,
+                chunk_seconds=self.chunk_seconds,
+                search_seconds=min(MAX_SILENCE_SEARCH_SECONDS, self.chunk_seconds / 10),
+                min_tail_seconds=MIN_TAIL_SECONDS,
+            )
+            results = self._transcribe_chunks(client, decoded, chunks, language, Path(workdir), on_progress)
+        return _stitch(chunks, results, with_segments=self.gives_segments)
+
+    def _transcribe_chunks(self, client, decoded, chunks, language, workdir, on_progress) -> list:
+        results: list = [None] * len(chunks)
+        cancelled = threading.Event()
+
+        def run(chunk: media.Chunk):
+            if cancelled.is_set():  # another chunk failed for good: the job has failed
+                return None
+            try:
+                audio = media.encode_chunk(decoded, chunk, workdir / f"chunk-{chunk.index:03d}{media.CHUNK_SUFFIX}")
+                # The previous chunk's words, if they are already in: a prompt never waits for
+                # them, so chunks still go out concurrently.
+                previous = results[chunk.index - 1] if chunk.index else None
+                prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
+                return self._request(client, audio, language, prompt)
+            except BaseException:
+                cancelled.set()
+                raise
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(chunks))) as pool:
+            futures = {pool.submit(run, chunk): chunk for chunk in chunks}
+            pending = set(futures)
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        results[futures[future].index] = future.result()
+                    on_progress((len(futures) - len(pending)) / len(futures))
+            except BaseException:
+                cancelled.set()
+                pool.shutdown(cancel_futures=True)
+                raise
+        return results
+
+    def _request(self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None):
+        options = {}
+        if language:
+            options["language"] = language
+        if prompt:
+            options["prompt"] = prompt
+        if self.gives_segments:
+            options.update(response_format="verbose_json", timestamp_granularities=["segment"])
+        try:
+            with audio.open("rb") as file:
+                response = client.audio.transcriptions.create(
+                    model=self.model, file=(audio.name, file, "audio/mpeg"), **options
+                )
+        except openai.APIStatusError as exc:
+            raise _status_error(exc) from exc
+        except openai.APITimeoutError as exc:
+            raise EngineUnavailable("The speech-to-text service did not answer in time.") from exc
+        except openai.APIConnectionError as exc:
+            raise EngineUnavailable("The speech-to-text service could not be reached.") from exc
+        segments = [(s.start, s.end, s.text.strip()) for s in (getattr(response, "segments", None) or [])]
+        return response.text.strip(), segments
+
+
+def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejected:
+    status = exc.status_code
+    if status == 429:
+        return EngineUnavailable("The speech-to-text service is busy (rate limited).")
+    if status >= 500 or status in (408, 409):
+        return EngineUnavailable("The speech-to-text service had an error.")
+    if status in (401, 403, 404):
+        # Our key, our permissions or our model name: nothing the user can change.
+        logger.error("OpenAI refused our configuration (%s): %s", status, exc.message)
+        return EngineUnavailable("The speech-to-text service is not available.")
+    detail = exc.body.get("message") if isinstance(exc.body, dict) else None
+    return EngineRejected(f"The speech-to-text service refused this audio: {detail or f'error {status}'}"[:500])
+
+
+def _stitch(chunks: list[media.Chunk], results: list, *, with_segments: bool) -> EngineResult:
+    """Texts joined in order; segment times moved from each chunk's clock to the recording's."""
+    text = " ".join(chunk_text for chunk_text, _ in results if chunk_text)
+    if not with_segments:
+        return EngineResult(text=text, segments=None)
+    segments = [
+        Segment(start=chunk.start + start, end=chunk.start + end, text=segment_text)
+        for chunk, (_, chunk_segments) in zip(chunks, results, strict=True)
+        for start, end, segment_text in chunk_segments
+    ]
+    return EngineResult(text=text, segments=segments)

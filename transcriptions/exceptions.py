@@ -1,0 +1,92 @@
+from rest_framework import status
+
+from config.exceptions import DomainError
+
+
+class AudioFileNotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_detail = "Audio file not found."
+
+
+class UnsupportedLanguage(DomainError):
+    code = "unsupported_language"
+    default_detail = "The speech-to-text engine in use does not support this language."
+
+
+class TranscriptionInProgress(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "transcription_in_progress"
+    default_detail = "This audio file is already being transcribed."
+
+
+class IdempotencyKeyInUse(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is still being processed; try again shortly."
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used for a different audio file."
+
+
+class TranscriptionNotCompleted(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "transcription_not_completed"
+    default_detail = "This transcription is not completed yet."
+
+
+class NoSegments(DomainError):
+    code = "no_segments"
+    default_detail = "This transcript has no timestamps (the model gave none), so it cannot be a subtitle file."
+
+
+class TranscriptionNotRetryable(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "transcription_not_retryable"
+    default_detail = "Only a failed transcription whose audio file still exists can be retried."
+
+
+# How a job that failed while its request waited is answered. The record keeps the same code.
+
+
+class TranscriptionEngineUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "transcription_engine_unavailable"
+    default_detail = "The speech-to-text service is unavailable. Nothing was charged; please try again later."
+
+
+class TranscriptionQueueUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "transcription_queue_unavailable"
+    default_detail = "Transcriptions cannot be queued right now. Nothing was charged; please try again later."
+
+
+class TranscriptionRejected(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "transcription_rejected"
+    default_detail = "This audio could not be transcribed. Nothing was charged."
+
+
+class TranscriptionFailed(DomainError):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    code = "transcription_failed"
+    default_detail = "The transcription failed unexpectedly. Nothing was charged."
+
+
+FAILURES: dict[str, type[DomainError]] = {
+    error.code: error
+    for error in (
+        TranscriptionEngineUnavailable,
+        TranscriptionQueueUnavailable,
+        TranscriptionRejected,
+        TranscriptionFailed,
+    )
+}
+
+
+def failure_error(*, code: str, detail: str) -> DomainError:
+    """The API error for a failed job, from the code and message its record keeps."""
+    return FAILURES.get(code, TranscriptionFailed)(detail or None)

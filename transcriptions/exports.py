@@ -1,0 +1,106 @@
+"""Transcripts as files: plain text, SubRip and WebVTT subtitles, and the CSV of a user's jobs."""
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from transcriptions.exceptions import NoSegments, TranscriptionNotCompleted
+from transcriptions.models import Transcription
+from transcriptions.selectors import transcription_iter_batched
+
+CONTENT_TYPES = {"txt": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
+
+
+@dataclass(frozen=True)
+class Document:
+    content: str
+    filename: str
+    content_type: str
+
+
+def transcription_document(*, transcription: Transcription, file_format: str) -> Document:
+    """The finished transcript as a `txt`, `srt` or `vtt` file named after its audio.
+
+    Raises `TranscriptionNotCompleted`, and `NoSegments` for subtitles when the model gave no timestamps.
+    """
+    if transcription.status != Transcription.Status.COMPLETED:
+        raise TranscriptionNotCompleted()
+    if file_format == "txt":
+        content = transcription.text + "\n"
+    elif not transcription.segments:
+        raise NoSegments()
+    elif file_format == "srt":
+        content = "\n".join(
+            f"{number}\n{_timestamp(cue['start'], ',')} --> {_timestamp(cue['end'], ',')}\n{_cue_text(cue['text'])}\n"
+            for number, cue in enumerate(transcription.segments, start=1)
+        )
+    else:
+        content = "WEBVTT\n\n" + "\n".join(
+            f"{_timestamp(cue['start'], '.')} --> {_timestamp(cue['end'], '.')}\n{_cue_text(cue['text'])}\n"
+            for cue in transcription.segments
+        )
+    stem = Path(transcription.audio_filename).stem or "transcript"
+    return Document(content=content, filename=f"{stem}.{file_format}", content_type=CONTENT_TYPES[file_format])
+
+
+def _timestamp(seconds: float, decimal_separator: str) -> str:
+    hours, rest = divmod(round(seconds * 1000), 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole_seconds, milliseconds = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{whole_seconds:02d}{decimal_separator}{milliseconds:03d}"
+
+
+def _cue_text(text: str) -> str:
+    # One line, and never the cue-timing arrow, which would end the cue early in a player.
+    return " ".join(text.split()).replace("-->", "->")
+
+
+CSV_FIELDS = [
+    "id",
+    "created_at",
+    "completed_at",
+    "audio_filename",
+    "audio_duration_seconds",
+    "status",
+    "language",
+    "engine",
+    "model",
+    "billable_minutes",
+    "demo_minutes_used",
+    "charged_minutes",
+    "amount",
+    "error",
+    "text",
+]
+CSV_ROWS_PER_CHUNK = 500
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Line:
+    """What csv.writer writes to: hands each row back as a string."""
+
+    def write(self, row: str) -> str:
+        return row
+
+
+def _cell(value) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def transcription_csv_lines(*, queryset: QuerySet[Transcription]) -> Iterator[str]:
+    """The CSV, a few hundred rows at a time: UTF-8 with a byte-order mark so spreadsheets read
+    it as UTF-8, cells that would run as formulas defused with a leading apostrophe."""
+    writer = csv.writer(_Line())
+    lines = ["\ufeff" + writer.writerow(CSV_FIELDS)]
+    for transcription in transcription_iter_batched(queryset=queryset, fields=CSV_FIELDS):
+        lines.append(writer.writerow([_cell(getattr(transcription, field)) for field in CSV_FIELDS]))
+        if len(lines) >= CSV_ROWS_PER_CHUNK:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)

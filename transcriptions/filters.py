@@ -1,0 +1,25 @@
+import django_filters
+from django.db.models import Q
+
+from transcriptions.models import Transcription
+
+
+class TranscriptionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Transcription.Status.choices)
+    created_after = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601 date or date-time)."
+    )
+    created_before = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601 date or date-time)."
+    )
+    search = django_filters.CharFilter(method="filter_search", label="Words in the transcript or the file name.")
+    ordering = django_filters.OrderingFilter(
+        fields=["created_at", "completed_at", "audio_filename", "audio_duration_seconds", "amount", "status"]
+    )
+
+    class Meta:
+        model = Transcription
+        fields = ["status"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(text__icontains=value) | Q(audio_filename__icontains=value))

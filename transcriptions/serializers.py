@@ -1,0 +1,70 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from transcriptions.exports import CONTENT_TYPES
+
+LIST_TEXT_PREVIEW_CHARS = 200
+
+
+class TranscriptionCreateInputSerializer(serializers.Serializer):
+    audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
+    language = serializers.RegexField(
+        r"^[A-Za-z]{2,3}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Use an ISO-639-1 language code such as 'en' or 'hi'."},
+        help_text="ISO-639-1 code of the spoken language; detected when left out.",
+    )
+
+    def validate_language(self, value: str) -> str:
+        return value.lower()
+
+
+class TranscriptionDownloadInputSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=sorted(CONTENT_TYPES), default="txt")
+
+
+class TranscriptionSegmentSerializer(serializers.Serializer):
+    start = serializers.FloatField(help_text="Seconds from the start of the audio.")
+    end = serializers.FloatField()
+    text = serializers.CharField()
+
+
+class _TranscriptionSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    audio_file = serializers.UUIDField(source="audio_file_id", allow_null=True, help_text="Null once deleted.")
+    audio_filename = serializers.CharField()
+    audio_duration_seconds = serializers.DecimalField(max_digits=9, decimal_places=3)
+    status = serializers.CharField()
+    progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
+    language = serializers.CharField()
+    engine = serializers.CharField(help_text='"openai", or "local": the offline engine, far less accurate.')
+    model = serializers.CharField()
+    error = serializers.CharField(help_text="Why it failed, safe to show.")
+    error_code = serializers.CharField()
+    billable_minutes = serializers.DecimalField(max_digits=10, decimal_places=2)
+    demo_minutes_used = serializers.DecimalField(max_digits=10, decimal_places=2)
+    charged_minutes = serializers.DecimalField(max_digits=10, decimal_places=2)
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The cost; charged only once completed."
+    )
+    currency = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True, help_text="When it completed or failed.")
+
+    def get_currency(self, transcription) -> str:
+        return settings.CURRENCY
+
+
+class TranscriptionListOutputSerializer(_TranscriptionSummarySerializer):
+    text_preview = serializers.SerializerMethodField()
+
+    def get_text_preview(self, transcription) -> str:
+        return transcription.text[:LIST_TEXT_PREVIEW_CHARS]
+
+
+class TranscriptionOutputSerializer(_TranscriptionSummarySerializer):
+    text = serializers.CharField()
+    segments = TranscriptionSegmentSerializer(many=True, allow_null=True, help_text="Null when the model gave none.")

@@ -1,0 +1,166 @@
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
+from transcriptions.exports import transcription_csv_lines, transcription_document
+from transcriptions.filters import TranscriptionFilter
+from transcriptions.models import Transcription
+from transcriptions.selectors import ACTIVE_STATUSES, transcription_list
+from transcriptions.serializers import (
+    TranscriptionCreateInputSerializer,
+    TranscriptionDownloadInputSerializer,
+    TranscriptionListOutputSerializer,
+    TranscriptionOutputSerializer,
+)
+from transcriptions.services import transcription_create, transcription_record_response
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+_ERROR = OpenApiResponse(description='`{"detail", "code"}`')
+
+
+class FileNegotiation(DefaultContentNegotiation):
+    """For the file downloads: `?format=` names the file format, not an API renderer, and any
+    `Accept` is fine; errors are still JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    filterset_class = TranscriptionFilter
+    throttle_scope = "transcribe"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Transcription.objects.none()
+        return transcription_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return TranscriptionListOutputSerializer if self.action == "list" else TranscriptionOutputSerializer
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+    @extend_schema(
+        request=TranscriptionCreateInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Repeating a request with the same key makes no second job: it gets the first "
+                "answer's status code and the job as it is now (409 while the first is still running).",
+            )
+        ],
+        responses={
+            201: TranscriptionOutputSerializer,
+            202: OpenApiResponse(TranscriptionOutputSerializer, description="Queued for a worker; poll it."),
+            400: OpenApiResponse(description="`invalid`, `insufficient_balance`, `unsupported_language`"),
+            404: OpenApiResponse(description="Not one of your audio files."),
+            409: OpenApiResponse(description="`transcription_in_progress`, `idempotency_key_in_use`"),
+            422: OpenApiResponse(
+                description="`transcription_rejected`: the engine refused this audio (job failed, nothing charged); "
+                "`idempotency_key_reused`"
+            ),
+            503: OpenApiResponse(
+                description="`transcription_engine_unavailable`, `transcription_queue_unavailable`: "
+                "job failed, nothing charged"
+            ),
+        },
+    )
+    def create(self, request):
+        """Transcribe one of your audio files, paying for it from your wallet (demo minutes first)."""
+        serializer = TranscriptionCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        transcription, created = transcription_create(
+            user=request.user,
+            audio_file_id=serializer.validated_data["audio_file"],
+            language=serializer.validated_data["language"],
+            idempotency_key=_idempotency_key(request),
+        )
+        if not created and transcription.response_status is None and transcription.status in ACTIVE_STATUSES:
+            raise IdempotencyKeyInUse()
+        if transcription.response_status is None:
+            status_code = _status_for(transcription)
+            if transcription.idempotency_key:
+                transcription_record_response(transcription=transcription, status_code=status_code)
+        else:
+            status_code = transcription.response_status
+        if status_code >= 400:
+            raise failure_error(code=transcription.error_code, detail=transcription.error)
+        response = Response(TranscriptionOutputSerializer(transcription).data, status=status_code)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(responses={200: TranscriptionOutputSerializer, 404: _ERROR})
+    def retrieve(self, request, pk=None):
+        """One of your transcriptions: text, segments, cost, engine and timings; poll it for `progress`."""
+        return Response(TranscriptionOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        parameters=[TranscriptionDownloadInputSerializer],
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            (200, "application/x-subrip"): OpenApiTypes.STR,
+            (200, "text/vtt"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="`no_segments`: the model gave no timestamps; `invalid` format"),
+            404: _ERROR,
+            409: OpenApiResponse(description="`transcription_not_completed`"),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def download(self, request, pk=None):
+        """The transcript as a file named after the audio: text, or SubRip/WebVTT subtitles."""
+        transcription = self.get_object()
+        params = TranscriptionDownloadInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        document = transcription_document(transcription=transcription, file_format=params.validated_data["format"])
+        response = HttpResponse(document.content, content_type=f"{document.content_type}; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=document.filename)
+        return response
+
+    @extend_schema(filters=True, responses={(200, "text/csv"): OpenApiTypes.STR, 400: _ERROR})
+    @action(detail=False, methods=["get"], content_negotiation_class=FileNegotiation, pagination_class=None)
+    def export_csv(self, request):
+        """All your transcriptions matching the list's filters, as a streamed CSV (UTF-8 with BOM)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            transcription_csv_lines(queryset=queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename="transcriptions.csv")
+        return response
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            {IDEMPOTENCY_HEADER: [f"Use 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters."]}
+        )
+    return key
+
+
+def _status_for(transcription: Transcription) -> int:
+    """201 when the result is already there, 202 while queued or running, else the failure's status."""
+    if transcription.status == Transcription.Status.COMPLETED:
+        return status.HTTP_201_CREATED
+    if transcription.status in ACTIVE_STATUSES:
+        return status.HTTP_202_ACCEPTED
+    return failure_error(code=transcription.error_code, detail=transcription.error).status_code
