@@ -6,6 +6,8 @@ import re
 import pytest
 import responses
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -43,8 +45,21 @@ def providers_that_say_no(settings):
         yield
 
 
+@pytest.fixture
+def connection_kept_between_requests():
+    """Requests go straight to the WSGI app, which closes the database connection after each one;
+    the test's transaction lives on that connection, so keep it open as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors_and_responses_match_the_schema(case, user, providers_that_say_no):
+def test_no_server_errors_and_responses_match_the_schema(
+    case, user, providers_that_say_no, connection_kept_between_requests
+):
     token = user_issue_tokens(user=user)["access"]
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
