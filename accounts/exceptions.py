@@ -18,6 +18,7 @@ class ProviderUnavailable(DomainError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "provider_unavailable"
     default_detail = "The sign-in provider could not be reached. Please try again."
+    provider = "sign_in"
 
 
 class ProviderNotConfigured(DomainError):

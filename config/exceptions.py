@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.metrics import provider_errors_total
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,6 +22,8 @@ class DomainError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "error"
     default_detail = "The request could not be completed."
+    # Set on errors that mean an outside provider failed, so they are counted in /metrics.
+    provider: str | None = None
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.default_detail
@@ -49,6 +53,8 @@ def api_exception_handler(exc, context):
         response["Retry-After"] = "5"
         return response
     if isinstance(exc, DomainError):
+        if exc.provider:
+            provider_errors_total.labels(provider=exc.provider, kind=exc.code).inc()
         return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

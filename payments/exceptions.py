@@ -13,6 +13,7 @@ class PaymentProviderUnavailable(DomainError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "payment_provider_unavailable"
     default_detail = "The payment provider is not answering. Please try again in a minute."
+    provider = "razorpay"
 
 
 class PaymentRejectedByProvider(DomainError):

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config import metrics
 from payments import razorpay_client
 from payments.exceptions import (
     InvalidPaymentSignature,
@@ -154,6 +156,8 @@ def _payment_capture(*, order: Order, payment_id: str, reported: RazorpayPayment
         Order.objects.filter(pk=order.pk).exclude(status=Order.Status.PAID).update(
             status=Order.Status.PAID, updated_at=timezone.now()
         )
+        if created:
+            transaction.on_commit(partial(metrics.credited_rupees_total.inc, float(order.amount)))
     return CaptureOutcome.CREDITED if created else CaptureOutcome.ALREADY_CREDITED
 
 

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from transcriptions.engines import EngineError, EngineResult, get_engine
+from config import metrics
+from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
 from transcriptions.exceptions import (
     IdempotencyKeyReused,
     TranscriptionFailed,
@@ -146,13 +147,23 @@ def transcription_run(*, transcription_id) -> Transcription:
         )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
+        if isinstance(exc, EngineUnavailable):
+            metrics.provider_errors_total.labels(provider=job.engine, kind=exc.code).inc()
         _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.")
     except Exception:
         logger.exception("Transcription %s failed unexpectedly", job.pk)
         _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail)
     else:
         _complete(job.pk, result)
-    return _reloaded(job)
+    job = _reloaded(job)
+    _count_outcome(job)
+    return job
+
+
+def _count_outcome(job: Transcription) -> None:
+    metrics.transcriptions_total.labels(status=job.status, engine=job.engine).inc()
+    if job.status == Status.COMPLETED:
+        metrics.transcribed_minutes_total.labels(engine=job.engine).inc(float(job.billable_minutes))
 
 
 def _reloaded(job: Transcription) -> Transcription:
@@ -213,17 +224,18 @@ def transcription_reap_stuck(*, older_than: timedelta) -> list:
     and a job that completes meanwhile is left completed.
     """
     cutoff = timezone.now() - older_than
-    stuck = Transcription.objects.filter(status=Status.PROCESSING, started_at__lt=cutoff).values_list("pk", flat=True)
-    return [
-        transcription_id
-        for transcription_id in list(stuck)
+    stuck = Transcription.objects.filter(status=Status.PROCESSING, started_at__lt=cutoff).values_list("pk", "engine")
+    reaped = []
+    for transcription_id, engine in list(stuck):
         if _fail(
             transcription_id,
             code="transcription_interrupted",
             error="The transcription stopped before it finished. Nothing was charged.",
             started_at__lt=cutoff,
-        )
-    ]
+        ):
+            metrics.transcriptions_total.labels(status=Status.FAILED, engine=engine).inc()
+            reaped.append(transcription_id)
+    return reaped
 
 
 def transcription_retry(*, transcription: Transcription) -> Transcription:

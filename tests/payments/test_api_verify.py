@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 
 from payments.models import Order, Payment
 from tests.conftest import client_for
@@ -167,3 +168,15 @@ def test_each_user_is_credited_for_their_own_orders_only(user, other_user, make_
 
     assert [line.amount for line in credits_of(user)] == [Decimal("5.00")]
     assert [line.amount for line in credits_of(other_user)] == [Decimal("7.00")]
+
+
+@pytest.mark.django_db
+def test_money_credited_is_counted_once_for_prometheus(api_client, order, django_capture_on_commit_callbacks):
+    body = verify_body(order.razorpay_order_id, new_payment_id())
+    before = REGISTRY.get_sample_value("credited_rupees_total") or 0.0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post(URL, body, format="json")
+        api_client.post(URL, body, format="json")
+
+    assert REGISTRY.get_sample_value("credited_rupees_total") == before + 100.0

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import pytest
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import Reply, error, transcript
@@ -389,3 +390,29 @@ def test_retrying_a_failed_job_makes_a_new_paid_job(
     assert Transaction.objects.filter(transcription=retried).count() == 1
     with pytest.raises(TranscriptionNotRetryable):
         transcription_retry(transcription=retried)
+
+
+def test_outcomes_minutes_and_engine_failures_are_counted_for_prometheus(
+    user, make_audio_file, ninety_seconds_wav, three_minutes_mp3, fake_openai, run_jobs
+):
+    def sample(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("transcriptions_total", status="completed", engine="openai"),
+        sample("transcriptions_total", status="failed", engine="openai"),
+        sample("transcribed_minutes_total", engine="openai"),
+        sample("provider_errors_total", provider="openai", kind="transcription_engine_unavailable"),
+    )
+
+    completed = run_jobs(user=user, audio_file_id=make_audio_file(user, ninety_seconds_wav).pk)
+    fake_openai.respond = lambda request: error(502)
+    failed = run_jobs(user=user, audio_file_id=make_audio_file(user, three_minutes_mp3).pk)
+
+    assert (completed.status, failed.status) == (Transcription.Status.COMPLETED, Transcription.Status.FAILED)
+    assert sample("transcriptions_total", status="completed", engine="openai") == before[0] + 1
+    assert sample("transcriptions_total", status="failed", engine="openai") == before[1] + 1
+    assert sample("transcribed_minutes_total", engine="openai") == pytest.approx(
+        before[2] + float(completed.billable_minutes)
+    )
+    assert sample("provider_errors_total", provider="openai", kind="transcription_engine_unavailable") == before[3] + 1
