@@ -3,6 +3,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 import requests
 import responses
 from django.urls import resolve
@@ -189,6 +190,8 @@ def test_razorpay_refusing_our_keys_is_an_outage_not_the_users_fault(api_client,
 )
 def test_razorpay_failing_is_503_payment_provider_unavailable(api_client, razorpay_api, answer):
     razorpay_api.post(ORDERS_URL, **answer)
+    labels = {"provider": "razorpay", "kind": "payment_provider_unavailable"}
+    failures_before = REGISTRY.get_sample_value("provider_errors_total", labels) or 0.0
 
     response = api_client.post(URL, {"amount": "100.00"}, format="json")
 
@@ -198,6 +201,7 @@ def test_razorpay_failing_is_503_payment_provider_unavailable(api_client, razorp
         "code": "payment_provider_unavailable",
     }
     assert not Order.objects.exists()
+    assert REGISTRY.get_sample_value("provider_errors_total", labels) == failures_before + 1
 
 
 @pytest.mark.django_db
