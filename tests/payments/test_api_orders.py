@@ -3,10 +3,10 @@ import json
 from decimal import Decimal
 
 import pytest
-from prometheus_client import REGISTRY
 import requests
 import responses
 from django.urls import resolve
+from prometheus_client import REGISTRY
 
 from payments.models import Order
 from payments.views import RazorpayWebhookView, WalletPaymentViewSet
