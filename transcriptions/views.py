@@ -7,8 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
+from config.throttling import ScopedRateThrottle
 from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
 from transcriptions.exports import transcription_csv_lines, transcription_document
 from transcriptions.filters import TranscriptionFilter
