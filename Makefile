@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint worker system-packages
+.PHONY: run test lint worker system-packages prod-check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ lint: $(VENV)/.installed-dev
 ## A Celery worker for production-style background work (needs CELERY_BROKER_URL).
 worker: $(VENV)/.installed
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
+
+## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
+prod-check: system-packages $(VENV)/.installed-dev
+	$(BIN)/python scripts/prod_check.py
