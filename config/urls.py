@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/auth/", include("accounts.urls")),
+    path("api/wallet/", include("wallet.urls")),
 ]
 
 handler404 = "config.views.not_found"
