@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from transcriptions.models import Transcription
+from wallet.admin import can_write_ledger, refund_transcriptions
 
 
 @admin.register(Transcription)
@@ -10,6 +11,10 @@ class TranscriptionAdmin(admin.ModelAdmin):
     search_fields = ["audio_filename", "user__email", "id", "text"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
+    actions = [refund_transcriptions]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_refund_permission(self, request) -> bool:
+        return can_write_ledger(request)
