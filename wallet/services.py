@@ -197,26 +197,23 @@ def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal
     return hold
 
 
-def _lock_hold(transcription_id) -> tuple[Wallet, Hold] | None:
-    wallet_id = Hold.objects.filter(transcription_id=transcription_id).values_list("wallet_id", flat=True).first()
-    if wallet_id is None:
-        return None
-    wallet = _lock_wallet(pk=wallet_id)
-    # Read after taking the wallet lock: a concurrent capture or release has committed by now.
-    return wallet, Hold.objects.get(transcription_id=transcription_id)
+def _lock_hold(transcription_id) -> Hold | None:
+    # One statement locks the hold and its wallet (`hold.wallet`): a concurrent capture or release
+    # of it, like every other change to the wallet, waits here, and what is read is current.
+    return Hold.objects.select_related("wallet").select_for_update().filter(transcription_id=transcription_id).first()
 
 
 def wallet_capture(*, transcription_id) -> Transaction | None:
     """Charge a held cost: one debit line (money and demo minutes), totals updated.
 
-    Locks the wallet row. Idempotent: capturing a hold that is no longer held changes nothing and
-    returns the debit line if there is one. Returns None when the transcription has no hold.
+    Locks the hold and its wallet row. Idempotent: capturing a hold that is no longer held changes
+    nothing and returns the debit line if there is one. Returns None when there is no hold.
     """
     with transaction.atomic():
-        locked = _lock_hold(transcription_id)
-        if locked is None:
+        hold = _lock_hold(transcription_id)
+        if hold is None:
             return None
-        wallet, hold = locked
+        wallet = hold.wallet
         if hold.status != Hold.Status.HELD:
             return Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
         wallet.held -= hold.amount
@@ -244,13 +241,13 @@ def wallet_capture(*, transcription_id) -> Transaction | None:
 def wallet_release(*, transcription_id) -> bool:
     """Give a held cost back to `available`; no ledger line, since the balance never changed.
 
-    Locks the wallet row. Idempotent: returns False when there was nothing held to release.
+    Locks the hold and its wallet row. Idempotent: returns False when there was nothing held to release.
     """
     with transaction.atomic():
-        locked = _lock_hold(transcription_id)
-        if locked is None:
+        hold = _lock_hold(transcription_id)
+        if hold is None:
             return False
-        wallet, hold = locked
+        wallet = hold.wallet
         if hold.status != Hold.Status.HELD:
             return False
         wallet.held -= hold.amount

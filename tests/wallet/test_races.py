@@ -79,6 +79,16 @@ def test_fifty_concurrent_reservations_on_a_wallet_that_affords_seventeen(user):
     assert wallet_audit().mismatches == []
 
 
+def test_concurrent_reserves_of_one_transcription_hold_it_once(user, transcription):
+    outcomes = run_together(
+        [lambda: wallet_reserve(user=user, transcription=transcription, minutes=D("1.00")) for _ in range(10)]
+    )
+
+    assert {hold.pk for hold in outcomes} == {Hold.objects.get().pk}
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.held, wallet.demo_minutes_held) == (D("0.00"), D("1.00"))
+
+
 def test_concurrent_capture_and_release_of_one_reservation_exactly_one_wins(user):
     fund(user, balance=D("50.00"), demo_minutes=D("0.00"))
     transcriptions = [make_transcription(user, D("2.50")) for _ in range(8)]
