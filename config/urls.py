@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/auth/", include("accounts.urls")),
     path("api/audio/", include("audio.urls")),
+    path("api/wallet/", include("wallet.urls")),
     path("api/", include("payments.urls")),
     path("api/transcriptions/", include("transcriptions.urls")),
 ]

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from config.exceptions import DomainError
 from transcriptions.models import Transcription
 from transcriptions.services import transcription_retry
+from wallet.admin import can_write_ledger, refund_transcriptions
 
 
 @admin.register(Transcription)
@@ -12,7 +13,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
     search_fields = ["audio_filename", "user__email", "id", "text"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
-    actions = ["retry"]
+    actions = ["retry", refund_transcriptions]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -26,3 +27,6 @@ class TranscriptionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{transcription}: {exc.detail}", messages.ERROR)
             else:
                 self.message_user(request, f"{transcription}: retried as {job.pk} ({job.status}).", messages.SUCCESS)
+
+    def has_refund_permission(self, request) -> bool:
+        return can_write_ledger(request)

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 ZERO = Decimal("0.00")
 
@@ -130,11 +131,13 @@ class Transaction(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["wallet", "-created_at", "-id"], name="tx_wallet_created_idx")]
         constraints = [
+            # Rounded because SQLite keeps decimals as binary floats, where 10 - 2.28 != 7.72;
+            # on MySQL the sum is exact and the rounding changes nothing.
             models.CheckConstraint(
-                condition=Q(balance_after=F("balance_before") + F("amount")), name="tx_balance_adds_up"
+                condition=Q(balance_after=Round(F("balance_before") + F("amount"), 2)), name="tx_balance_adds_up"
             ),
             models.CheckConstraint(
-                condition=Q(demo_minutes_after=F("demo_minutes_before") + F("demo_minutes")),
+                condition=Q(demo_minutes_after=Round(F("demo_minutes_before") + F("demo_minutes"), 2)),
                 name="tx_demo_minutes_add_up",
             ),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="tx_balance_after_gte_0"),

@@ -5,10 +5,13 @@ Each operation that changes a wallet opens its own short `atomic()` block, locks
 block. Nothing slow (no provider call) ever runs inside these blocks.
 """
 
+from __future__ import annotations
+
 import math
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +20,18 @@ from django.utils import timezone
 from wallet.exceptions import InsufficientBalance, NothingToRefund
 from wallet.models import ZERO, Hold, Transaction, Wallet
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from transcriptions.models import Transcription
+
 CENT = Decimal("0.01")
+
+
+def _require_cents(value: Decimal, *, name: str) -> None:
+    # A figure with more than two places would be rounded by the database but not in the
+    # running balance, and the ledger would stop adding up: refuse it instead.
+    if not isinstance(value, Decimal) or not value.is_finite() or value != value.quantize(CENT):
+        raise ValueError(f"{name} must be a Decimal with at most 2 places, not {value!r}.")
 
 
 # --- Arithmetic ------------------------------------------------------------------------------
@@ -26,6 +40,8 @@ CENT = Decimal("0.01")
 def billable_minutes(duration_seconds: Decimal | int | float | str) -> Decimal:
     """Whole seconds (rounded up) / 60, rounded up to 0.01 minute."""
     seconds = math.ceil(Decimal(str(duration_seconds)))
+    if seconds < 0:
+        raise ValueError("A duration cannot be negative.")
     return (Decimal(seconds) / 60).quantize(CENT, rounding=ROUND_UP)
 
 
@@ -63,47 +79,6 @@ def _lock_wallet(**lookup) -> Wallet:
     return Wallet.objects.select_for_update().get(**lookup)
 
 
-def _post(
-    *,
-    wallet: Wallet,
-    type: str,
-    reference: str,
-    amount: Decimal = ZERO,
-    demo_minutes: Decimal = ZERO,
-    minutes: Decimal = ZERO,
-    **links,
-) -> tuple[Transaction, bool]:
-    """Write one ledger line and apply it to the locked `wallet`.
-
-    Returns `(line, True)`, or `(existing line, False)` when `reference` was already posted:
-    the unique constraint on `reference` makes every operation idempotent.
-    """
-    try:
-        with transaction.atomic():  # a savepoint, so a duplicate leaves the outer block usable
-            line = Transaction.objects.create(
-                wallet=wallet,
-                type=type,
-                reference=reference,
-                amount=amount,
-                demo_minutes=demo_minutes,
-                minutes=minutes,
-                balance_before=wallet.balance,
-                balance_after=wallet.balance + amount,
-                demo_minutes_before=wallet.demo_minutes_remaining,
-                demo_minutes_after=wallet.demo_minutes_remaining + demo_minutes,
-                **links,
-            )
-    except IntegrityError:
-        existing = Transaction.objects.filter(reference=reference).first()
-        if existing is None:
-            raise
-        return existing, False
-    wallet.balance += amount
-    wallet.demo_minutes_remaining += demo_minutes
-    wallet.save(update_fields=_MONEY_FIELDS)
-    return line, True
-
-
 # Callers adjust `held` and the totals on the locked wallet before posting; `_post` saves them all.
 _MONEY_FIELDS = [
     "balance",
@@ -117,10 +92,58 @@ _MONEY_FIELDS = [
 ]
 
 
+def _post(
+    *,
+    wallet: Wallet,
+    type: str,
+    reference: str,
+    amount: Decimal = ZERO,
+    demo_minutes: Decimal = ZERO,
+    minutes: Decimal = ZERO,
+    **links,
+) -> Transaction:
+    """Write one ledger line and apply it, with the caller's other changes, to the locked `wallet`.
+
+    A second line with the same `reference` raises `IntegrityError`: see `_post_once`.
+    """
+    line = Transaction.objects.create(
+        wallet=wallet,
+        type=type,
+        reference=reference,
+        amount=amount,
+        demo_minutes=demo_minutes,
+        minutes=minutes,
+        balance_before=wallet.balance,
+        balance_after=wallet.balance + amount,
+        demo_minutes_before=wallet.demo_minutes_remaining,
+        demo_minutes_after=wallet.demo_minutes_remaining + demo_minutes,
+        **links,
+    )
+    wallet.balance += amount
+    wallet.demo_minutes_remaining += demo_minutes
+    wallet.save(update_fields=_MONEY_FIELDS)
+    return line
+
+
+def _post_once(*, reference: str, **kwargs) -> tuple[Transaction, bool]:
+    """`_post`, or `(existing line, False)` when `reference` was already posted (then nothing changes).
+
+    The unique constraint on `reference` decides, so this holds even between two wallets' locks.
+    """
+    try:
+        with transaction.atomic():  # a savepoint, so a duplicate leaves the outer block usable
+            return _post(reference=reference, **kwargs), True
+    except IntegrityError:
+        existing = Transaction.objects.filter(reference=reference).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
 # --- Wallet lifecycle ------------------------------------------------------------------------
 
 
-def wallet_create(*, user) -> Wallet:
+def wallet_create(*, user: User) -> Wallet:
     """The user's wallet, with `DEMO_MINUTES` demo minutes granted through the ledger."""
     with transaction.atomic():
         wallet = Wallet.objects.create(user=user)
@@ -137,7 +160,7 @@ def wallet_create(*, user) -> Wallet:
 # --- Holds: reserve, capture, release --------------------------------------------------------
 
 
-def wallet_reserve(*, user, transcription, minutes: Decimal) -> Hold:
+def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal) -> Hold:
     """Hold the whole cost of `transcription` (demo minutes first, then money).
 
     Locks the wallet row. Raises `InsufficientBalance` when the available money or demo minutes
@@ -145,6 +168,11 @@ def wallet_reserve(*, user, transcription, minutes: Decimal) -> Hold:
     Call it inside the caller's `atomic()` that creates the transcription, so a refusal leaves
     nothing behind.
     """
+    _require_cents(minutes, name="minutes")
+    if minutes < 0:
+        raise ValueError("Minutes cannot be negative.")
+    if transcription.user_id != user.pk:
+        raise ValueError("A transcription is paid for by its own user's wallet.")
     with transaction.atomic():
         wallet = _lock_wallet(user=user)
         existing = Hold.objects.filter(transcription=transcription).first()
@@ -169,33 +197,32 @@ def wallet_reserve(*, user, transcription, minutes: Decimal) -> Hold:
     return hold
 
 
-def _lock_hold(transcription_id) -> tuple[Wallet, Hold] | None:
-    wallet_id = Hold.objects.filter(transcription_id=transcription_id).values_list("wallet_id", flat=True).first()
-    if wallet_id is None:
-        return None
-    wallet = _lock_wallet(pk=wallet_id)
-    # Read after taking the wallet lock: a concurrent capture or release has committed by now.
-    return wallet, Hold.objects.get(transcription_id=transcription_id)
+def _lock_hold(transcription_id) -> Hold | None:
+    # One statement locks the hold and its wallet (`hold.wallet`): a concurrent capture or release
+    # of it, like every other change to the wallet, waits here, and what is read is current.
+    return Hold.objects.select_related("wallet").select_for_update().filter(transcription_id=transcription_id).first()
 
 
 def wallet_capture(*, transcription_id) -> Transaction | None:
     """Charge a held cost: one debit line (money and demo minutes), totals updated.
 
-    Locks the wallet row. Idempotent: capturing a hold that is no longer held changes nothing and
-    returns the debit line if there is one. Returns None when the transcription has no hold.
+    Locks the hold and its wallet row. Idempotent: capturing a hold that is no longer held changes
+    nothing and returns the debit line if there is one. Returns None when there is no hold.
     """
     with transaction.atomic():
-        locked = _lock_hold(transcription_id)
-        if locked is None:
+        hold = _lock_hold(transcription_id)
+        if hold is None:
             return None
-        wallet, hold = locked
+        wallet = hold.wallet
         if hold.status != Hold.Status.HELD:
             return Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
         wallet.held -= hold.amount
         wallet.demo_minutes_held -= hold.demo_minutes
         wallet.total_spent += hold.amount
         wallet.total_minutes_transcribed += hold.billable_minutes
-        line, _ = _post(
+        # The hold's status, read under the lock, already makes this the only debit; the unique
+        # `reference` would roll the whole capture back if that ever failed.
+        line = _post(
             wallet=wallet,
             type=Transaction.Type.DEBIT,
             reference=f"debit:{transcription_id}",
@@ -214,13 +241,13 @@ def wallet_capture(*, transcription_id) -> Transaction | None:
 def wallet_release(*, transcription_id) -> bool:
     """Give a held cost back to `available`; no ledger line, since the balance never changed.
 
-    Locks the wallet row. Idempotent: returns False when there was nothing held to release.
+    Locks the hold and its wallet row. Idempotent: returns False when there was nothing held to release.
     """
     with transaction.atomic():
-        locked = _lock_hold(transcription_id)
-        if locked is None:
+        hold = _lock_hold(transcription_id)
+        if hold is None:
             return False
-        wallet, hold = locked
+        wallet = hold.wallet
         if hold.status != Hold.Status.HELD:
             return False
         wallet.held -= hold.amount
@@ -235,15 +262,16 @@ def wallet_release(*, transcription_id) -> bool:
 # --- Credits, refunds, adjustments -----------------------------------------------------------
 
 
-def wallet_credit(*, user, amount: Decimal, payment_id: str, description: str = "") -> tuple[Transaction, bool]:
+def wallet_credit(*, user: User, amount: Decimal, payment_id: str, description: str = "") -> tuple[Transaction, bool]:
     """Credit a payment. Locks the wallet row. A payment id is credited at most once: a repeat
     returns `(first line, False)` and changes nothing."""
+    _require_cents(amount, name="amount")
     if amount <= 0:
         raise ValueError("A credit must be positive.")
     with transaction.atomic():
         wallet = _lock_wallet(user=user)
         wallet.total_credited += amount
-        line, created = _post(
+        return _post_once(
             wallet=wallet,
             type=Transaction.Type.CREDIT,
             reference=f"credit:{payment_id}",
@@ -251,13 +279,13 @@ def wallet_credit(*, user, amount: Decimal, payment_id: str, description: str = 
             payment_id=payment_id,
             description=description or f"Payment {payment_id}",
         )
-    return line, created
 
 
-def wallet_refund(*, transcription_id, reason: str, created_by=None) -> Transaction:
+def wallet_refund(*, transcription_id, reason: str, created_by: User | None = None) -> Transaction:
     """Give back what a completed transcription cost (money and demo minutes), once.
 
     Locks the wallet row. Raises `NothingToRefund` when it was never charged or was refunded.
+    `total_spent` goes down; `total_minutes_transcribed` stays, since the work was done.
     """
     with transaction.atomic():
         debit = Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
@@ -265,8 +293,7 @@ def wallet_refund(*, transcription_id, reason: str, created_by=None) -> Transact
             raise NothingToRefund()
         wallet = _lock_wallet(pk=debit.wallet_id)
         wallet.total_spent += debit.amount  # debit amounts are negative
-        wallet.total_minutes_transcribed -= debit.minutes
-        line, created = _post(
+        line, created = _post_once(
             wallet=wallet,
             type=Transaction.Type.REFUND,
             reference=f"refund:{transcription_id}",
@@ -283,23 +310,27 @@ def wallet_refund(*, transcription_id, reason: str, created_by=None) -> Transact
 
 
 def wallet_adjust(
-    *, wallet_id: int, amount: Decimal = ZERO, demo_minutes: Decimal = ZERO, reason: str, created_by=None
+    *, wallet_id: int, amount: Decimal = ZERO, demo_minutes: Decimal = ZERO, reason: str, created_by: User | None = None
 ) -> Transaction:
     """An admin's correction of balance and/or demo minutes, with a reason. Locks the wallet row.
-    Raises `InsufficientBalance` when it would take away money or minutes that are not available."""
+    Raises `InsufficientBalance` when it would take away money or minutes that are not available
+    (a held cost stays covered)."""
+    _require_cents(amount, name="amount")
+    _require_cents(demo_minutes, name="demo_minutes")
+    if not amount and not demo_minutes:
+        raise ValueError("An adjustment must change the balance or the demo minutes.")
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
     with transaction.atomic():
         wallet = _lock_wallet(pk=wallet_id)
         if wallet.available + amount < 0 or wallet.demo_minutes_available + demo_minutes < 0:
             raise InsufficientBalance("The adjustment would take away more than is available.")
-        line, _ = _post(
+        return _post(
             wallet=wallet,
             type=Transaction.Type.ADJUSTMENT,
             reference=f"adjustment:{uuid.uuid4()}",
             amount=amount,
             demo_minutes=demo_minutes,
-            description=reason,
+            description=reason.strip(),
             created_by=created_by,
         )
-    return line
