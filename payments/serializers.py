@@ -72,28 +72,5 @@ class PaymentVerifyInputSerializer(serializers.Serializer):
     razorpay_signature = serializers.CharField(max_length=128)
 
 
-class WalletDetailsOutputSerializer(serializers.Serializer):
-    """The same figures as `GET /api/wallet/details/`, read from the wallet itself."""
-
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2)
-    held = serializers.DecimalField(max_digits=12, decimal_places=2)
-    available = serializers.DecimalField(max_digits=12, decimal_places=2)
-    currency = serializers.SerializerMethodField()
-    demo_minutes_remaining = serializers.DecimalField(max_digits=10, decimal_places=2)
-    demo_minutes_held = serializers.DecimalField(max_digits=10, decimal_places=2)
-    demo_minutes_available = serializers.DecimalField(max_digits=10, decimal_places=2)
-    rate_per_minute = serializers.SerializerMethodField()
-    total_credited = serializers.DecimalField(max_digits=12, decimal_places=2)
-    total_spent = serializers.DecimalField(max_digits=12, decimal_places=2)
-    total_minutes_transcribed = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-    def get_currency(self, wallet) -> str:
-        return settings.CURRENCY
-
-    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
-    def get_rate_per_minute(self, wallet) -> str:
-        return f"{settings.RATE_PER_MINUTE:.2f}"
-
-
 class WebhookAckOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["processed", "duplicate"])

@@ -37,8 +37,7 @@ from payments.exceptions import (
 )
 from payments.models import Order, Payment, WebhookEvent
 from payments.razorpay_client import RazorpayPayment
-from wallet.models import Wallet
-from wallet.selectors import wallet_get
+from wallet.selectors import WalletDetails, wallet_details
 from wallet.services import wallet_credit
 
 logger = logging.getLogger(__name__)
@@ -179,8 +178,10 @@ def _order_for(reported: RazorpayPayment) -> Order | None:
 # --- Checkout verification -------------------------------------------------------------------
 
 
-def payment_verify(*, user: User, razorpay_order_id: str, razorpay_payment_id: str, razorpay_signature: str) -> Wallet:
-    """Credit a payment the SPA reports from checkout, once, and return the caller's wallet.
+def payment_verify(
+    *, user: User, razorpay_order_id: str, razorpay_payment_id: str, razorpay_signature: str
+) -> WalletDetails:
+    """Credit a payment the SPA reports from checkout, once, and return the caller's wallet figures.
 
     The signature (HMAC-SHA256 of `order_id|payment_id` with the key secret) is checked in constant
     time; the order must be the caller's; the order's stored amount is credited. A repeat credits
@@ -199,7 +200,7 @@ def payment_verify(*, user: User, razorpay_order_id: str, razorpay_payment_id: s
         raise UnknownOrder()
     if _payment_capture(order=order, payment_id=razorpay_payment_id, reported=None) is CaptureOutcome.FLAGGED:
         raise PaymentUnderReview()
-    return wallet_get(user=user)
+    return wallet_details(user=user)
 
 
 # --- Webhooks --------------------------------------------------------------------------------

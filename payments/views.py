@@ -17,10 +17,10 @@ from payments.serializers import (
     OrderCreateInputSerializer,
     OrderOutputSerializer,
     PaymentVerifyInputSerializer,
-    WalletDetailsOutputSerializer,
     WebhookAckOutputSerializer,
 )
 from payments.services import order_create, payment_verify, webhook_receive
+from wallet.serializers import WalletDetailsOutputSerializer
 
 
 class DecimalJSONParser(JSONParser):
