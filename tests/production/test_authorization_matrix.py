@@ -1,0 +1,116 @@
+"""Every operation in the API schema, checked for who may reach it: without a token → 401 (the
+sign-in endpoints and Razorpay's webhook excepted), and another user's object → 404, never 403
+and never the object."""
+
+import subprocess
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.files import File
+from drf_spectacular.generators import SchemaGenerator
+
+from audio.services import audio_file_create
+from tests.conftest import client_for
+from transcriptions.models import Transcription
+
+PUBLIC = {
+    ("post", "/api/auth/google/login/"),
+    ("post", "/api/auth/facebook/login/"),
+    ("post", "/api/auth/token/refresh/"),
+    ("post", "/api/payments/webhook/"),
+}
+
+
+def operations() -> list[tuple[str, str]]:
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return sorted((method, path) for path, item in paths.items() for method in item if method != "parameters")
+
+
+OPERATIONS = operations()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_without_a_token_every_operation_is_401(anon_client, method, path):
+    response = getattr(anon_client, method)(path.replace("{id}", str(uuid.uuid4())))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_every_public_operation_is_in_the_schema():
+    assert set(OPERATIONS) >= PUBLIC
+
+
+@pytest.fixture
+def owners_objects(user, tmp_path):
+    """An audio file and a completed transcription (with segments) belonging to `user`."""
+    path = tmp_path / "owner.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-ac", "1", str(path)], check=True)
+    with path.open("rb") as file:
+        audio = audio_file_create(user=user, file=File(file), original_filename="owner.mp3")
+    transcription = Transcription.objects.create(
+        user=user,
+        audio_file=audio,
+        audio_filename=audio.original_filename,
+        audio_duration_seconds=audio.duration_seconds,
+        billable_minutes=Decimal("0.04"),
+        status=Transcription.Status.COMPLETED,
+        engine="local",
+        text="private words",
+        segments=[{"start": 0.0, "end": 2.0, "text": "private words"}],
+    )
+    return {"audio": audio, "transcription": transcription}
+
+
+# Each operation on an object by id, with how to reach the owner's object.
+BY_ID = {
+    ("get", "/api/audio/{id}/"): "audio",
+    ("delete", "/api/audio/{id}/"): "audio",
+    ("get", "/api/transcriptions/{id}/"): "transcription",
+    ("get", "/api/transcriptions/{id}/download/"): "transcription",
+}
+
+
+def test_the_matrix_covers_every_operation_with_an_id():
+    assert {op for op in OPERATIONS if "{id}" in op[1]} == set(BY_ID)
+
+
+CASES = [(method, path, "") for method, path in sorted(BY_ID)] + [
+    ("get", "/api/transcriptions/{id}/download/", "?format=srt")
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "query"), CASES)
+def test_another_users_object_is_404(owners_objects, other_client, api_client, method, path, query):
+    target = owners_objects[BY_ID[method, path]]
+    url = path.replace("{id}", str(target.pk)) + query
+
+    stranger = getattr(other_client, method)(url)
+    owner = api_client.get(url) if method == "get" else None
+
+    assert stranger.status_code == 404
+    assert stranger.json()["code"] == "not_found"
+    assert b"private words" not in stranger.content
+    assert owner is None or owner.status_code == 200
+    assert type(target).objects.filter(pk=target.pk).exists()
+
+
+@pytest.mark.django_db
+def test_transcribing_another_users_audio_is_404_and_creates_nothing(owners_objects, other_client):
+    response = other_client.post("/api/transcriptions/", {"audio_file": str(owners_objects["audio"].pk)}, format="json")
+
+    assert response.status_code == 404
+    assert Transcription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_lists_and_exports_show_only_your_own(owners_objects, other_client):
+    for url in ("/api/audio/", "/api/transcriptions/", "/api/wallet/transactions/"):
+        body = other_client.get(url).json()
+        assert body["count"] == (1 if url.endswith("transactions/") else 0)  # the stranger's own demo grant
+    export = b"".join(other_client.get("/api/transcriptions/export_csv/").streaming_content)
+    assert b"private words" not in export
+    assert client_for(owners_objects["audio"].user).get("/api/audio/").json()["count"] == 1
