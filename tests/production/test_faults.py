@@ -1,9 +1,13 @@
 """Services going away under a running application: it answers 503 and recovers by itself."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.db import close_old_connections, connection
 from django.test import override_settings
 
+from audio.models import AudioFile
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.production.faults import CuttableProxy
@@ -77,3 +81,24 @@ def test_redis_outage_degrades_to_the_database(user):
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "ok", "cache": "unavailable"}
     assert back.status_code == 200
+
+
+def test_database_outage_during_an_upload_leaves_no_file_and_no_row(database_behind_proxy, settings, tmp_path):
+    audio = tmp_path / "talk.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=3", str(audio)], check=True)
+    user = UserFactory()
+    client = client_for(user)
+    assert client.get("/api/auth/user/").status_code == 200  # the user is cached: the upload gets past sign-in
+
+    database_behind_proxy.cut()
+    with audio.open("rb") as file:
+        response = client.post("/api/audio/", {"file": file}, format="multipart")
+    close_old_connections()
+    database_behind_proxy.restore()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert not AudioFile.objects.exists()
+    assert not [
+        path for path in (Path(settings.MEDIA_ROOT) / "audio_files" / str(user.id)).rglob("*") if path.is_file()
+    ]
