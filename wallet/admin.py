@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import DomainError
 from wallet.forms import AdjustmentForm, RefundForm
 from wallet.models import Hold, Transaction, Wallet
@@ -68,17 +69,6 @@ def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
         explanation="Give back the money and demo minutes these transcriptions cost. Each is refunded at most once.",
         apply=refund,
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Wallet)

@@ -10,11 +10,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "isolation_level": "read committed"})
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+env("DATABASE_URL")  # required here; base.py configures MySQL/MariaDB from it
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
 # The admin's static files, served by whitenoise (run `collectstatic` at deploy).
 MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
@@ -26,21 +24,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-REDIS_URL = env("REDIS_URL")
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": 0.5,
-            "SOCKET_TIMEOUT": 0.5,
-            # A cache outage degrades to the database instead of failing requests.
-            "IGNORE_EXCEPTIONS": True,
-        },
-    }
-}
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+env("REDIS_URL")  # required here; base.py builds the Redis cache from it
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
