@@ -6,12 +6,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MYSQL_URL = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One key figure of a benchmark, for the summary table of `python -m bench`."""
+
+    figure: str
+    value: str
+    baseline: str = ""  # what the figure is compared with, measured in the same run
+    ratio: float | None = None  # value / baseline
+    target: str = ""
+    met: bool | None = None
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -43,10 +58,30 @@ def ensure_database(env: dict[str, str]) -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
 
 
+@contextmanager
+def throwaway_database(suffix: str) -> Iterator[None]:
+    """A fresh, migrated database for this process (`<name>_<suffix>` next to the configured
+    MySQL/MariaDB one; SQLite keeps its test settings), dropped at the end."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = f"{name}_{suffix}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def ffmpeg(*args) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
 
 
 def free_port() -> int:
@@ -93,3 +128,15 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"\n{title}")
     for name, value in rows:
         print(f"  {name.ljust(width)}  {value}")
+
+
+def print_rows(title: str, rows: list[Row]) -> None:
+    print_table(title, [(row.figure, _value(row)) for row in rows])
+
+
+def _value(row: Row) -> str:
+    compared = f" against {row.baseline}: ratio {row.ratio:.2f}" if row.ratio is not None else ""
+    target = (
+        f" (target {row.target}{'' if row.met is None else ', met' if row.met else ', MISSED'})" if row.target else ""
+    )
+    return row.value + compared + target

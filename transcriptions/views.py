@@ -13,6 +13,7 @@ from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
 from transcriptions.exports import transcription_csv_lines, transcription_document
 from transcriptions.filters import TranscriptionFilter
 from transcriptions.models import Transcription
+from transcriptions.pagination import TranscriptionPagination
 from transcriptions.selectors import ACTIVE_STATUSES, transcription_list
 from transcriptions.serializers import (
     TranscriptionCreateInputSerializer,
@@ -38,6 +39,7 @@ class FileNegotiation(DefaultContentNegotiation):
 
 class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = TranscriptionFilter
+    pagination_class = TranscriptionPagination
     throttle_scope = "transcribe"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 

@@ -315,6 +315,41 @@ def test_list_shows_only_the_callers_transcriptions_paginated(api_client, user, 
     assert "segments" not in item and "text" not in item
 
 
+@pytest.fixture
+def sixty_jobs(user) -> list[Transcription]:
+    """Sixty of the user's jobs, newest first, with distinct dates and amounts so every order is total."""
+    now = timezone.now()
+    jobs = [completed(user, amount=Decimal(n)) for n in range(60)]
+    for n, job in enumerate(jobs):
+        Transcription.objects.filter(pk=job.pk).update(created_at=now - timedelta(minutes=n))
+    return jobs
+
+
+@pytest.mark.parametrize("params", [{}, {"page": 3}, {"page_size": 50}, {"page": 2, "page_size": 50}])
+def test_a_list_page_takes_the_same_queries_whatever_its_number_and_size(
+    api_client, sixty_jobs, django_assert_num_queries, params
+):
+    api_client.get(URL)  # the signed-in user is cached from here on
+
+    with django_assert_num_queries(3):  # the count, the page's keys, the page's rows
+        response = api_client.get(URL, params)
+
+    assert response.status_code == 200
+    assert response.json()["results"]
+
+
+def test_a_page_holds_the_rows_of_its_place_in_the_order(api_client, sixty_jobs):
+    newest_first = [str(job.pk) for job in sixty_jobs]
+
+    second = api_client.get(URL, {"page": 2}).json()
+    last_by_amount = api_client.get(URL, {"page": 3, "ordering": "-amount"}).json()
+
+    assert second["count"] == 60 and second["next"] and second["previous"]
+    assert [item["id"] for item in second["results"]] == newest_first[20:40]
+    assert [item["id"] for item in last_by_amount["results"]] == newest_first[19::-1]
+    assert last_by_amount["next"] is None
+
+
 def test_list_filters_by_status_dates_and_words_and_orders(api_client, user):
     now = timezone.now()
     old = completed(user, audio_filename="board meeting.mp3", text="budget approved", amount=Decimal("3.00"))
