@@ -40,3 +40,7 @@ worker: $(VENV)/.installed
 ## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
 prod-check: system-packages $(VENV)/.installed-dev
 	$(BIN)/python scripts/prod_check.py
+
+## Every benchmark against local MariaDB and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), one summary table.
+bench: system-packages $(VENV)/.installed-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -95,7 +95,12 @@ def start_gunicorn(env: dict[str, str], *, workers: int = 2) -> tuple[subprocess
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
         cwd=ROOT,
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)},
+        env={
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_CMD_ARGS": "--log-level warning",
+        },
     )
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/health/", server)

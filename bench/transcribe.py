@@ -9,7 +9,7 @@
    the growth of peak RSS while it streams (the high-water mark is reset through
    /proc/self/clear_refs just before), against building the same CSV in memory. Target: <= 50 MB.
 
-    .venv/bin/python bench/transcribe.py
+    .venv/bin/python -m bench.transcribe
 
 Uses a throwaway SQLite database and MEDIA_ROOT; set DATABASE_URL to measure the export on
 MySQL/MariaDB (a scratch database: the rows are added, then removed).
@@ -20,6 +20,7 @@ import io
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.services import user_create, user_issue_tokens  # noqa: E402
+from bench.common import Row, ffmpeg, print_rows  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI, Reply  # noqa: E402
 from transcriptions.engines import media  # noqa: E402
 from transcriptions.engines.openai import MAX_SILENCE_SEARCH_SECONDS, MIN_TAIL_SECONDS, OpenAIEngine  # noqa: E402
@@ -61,10 +63,6 @@ CHUNK_SECONDS = 600
 CONCURRENCY = 4
 CSV_ROWS = 100_000
 MB = 1024 * 1024
-
-
-def ffmpeg(*args) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
 
 
 def make_recording() -> Path:
@@ -113,7 +111,7 @@ def split_only(recording: Path) -> tuple[float, int]:
     return time.perf_counter() - started, len(chunks)
 
 
-def bench_engine() -> None:
+def bench_engine() -> Row:
     started = time.perf_counter()
     recording = make_recording()
     size = recording.stat().st_size / MB
@@ -142,6 +140,15 @@ def bench_engine() -> None:
         f"ratio {runs[CONCURRENCY] / ideal:.2f} (target <= 1.5)"
     )
     print(f"baseline, one chunk at a time: {runs[1]:.2f} s ({runs[1] / runs[CONCURRENCY]:.1f}x slower)")
+    ratio = runs[CONCURRENCY] / ideal
+    return Row(
+        f"transcription: {RECORDING_SECONDS // 60} min through a fake OpenAI (1 s a request)",
+        f"{runs[CONCURRENCY]:.2f} s",
+        f"ideal: {ideal:.2f} s",
+        ratio,
+        "<= 1.5",
+        ratio <= 1.5,
+    )
 
 
 def peak_rss_growth(work) -> tuple[float, object]:
@@ -158,7 +165,7 @@ def peak_rss_growth(work) -> tuple[float, object]:
     return seconds, (rss_kb("VmHWM") - before) / 1024, result
 
 
-def bench_csv() -> None:
+def bench_csv() -> list[Row]:
     call_command("migrate", verbosity=0)
     user = user_create(email=f"bench-{time.time_ns()}@example.com")
     transcript = ("This is what was said in the meeting, more or less word for word. " * 8).strip()
@@ -213,8 +220,30 @@ def bench_csv() -> None:
         f"peak RSS +{baseline_growth:.1f} MB ({baseline_growth / max(growth, 0.1):.0f}x the streamed growth)"
     )
     Transcription.objects.filter(user=user).delete()
+    return [
+        Row(
+            f"CSV export of {CSV_ROWS:,} rows, streamed",
+            f"{CSV_ROWS / seconds:,.0f} rows/s",
+            f"built in memory: {CSV_ROWS / baseline_seconds:,.0f} rows/s",
+            baseline_seconds / seconds,
+        ),
+        Row(
+            "CSV export: peak RSS growth",
+            f"{growth:.1f} MB",
+            f"built in memory: {baseline_growth:.1f} MB",
+            growth / baseline_growth,
+            "<= 50 MB",
+            growth <= 50,
+        ),
+    ]
+
+
+def run() -> list[Row]:
+    try:
+        return [bench_engine(), *bench_csv()]
+    finally:
+        shutil.rmtree(SCRATCH)
 
 
 if __name__ == "__main__":
-    bench_engine()
-    bench_csv()
+    print_rows("Transcription", run())

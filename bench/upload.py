@@ -1,15 +1,15 @@
 """Upload benchmark: MP3s of about 10 MB and 57 MB (a 60-minute recording at 128 kbit/s) sent over
 HTTP to a running server, plus the cost of measuring and checking the 57 MB file.
 
-Starts gunicorn (one sync worker, as in production) on a free port between 18500 and 18599, with a
-throwaway SQLite database and MEDIA_ROOT, and streams each file to `POST /api/audio/` from disk.
+Starts gunicorn (one sync worker, as in production) on a free port, with a throwaway SQLite
+database and MEDIA_ROOT, and streams each file to `POST /api/audio/` from disk.
 For each file it prints the wall time of the upload, the worker's peak RSS growth during the
 request (its high-water mark is reset through /proc/PID/clear_refs just before), and the ratio of
 the upload time to copying the same file on the same disk (medians of 3 runs, largest growth).
 Then it starts a server with MAX_UPLOAD_MB=10 and sends the 57 MB file again, to show the refusal
 arriving after about 10 MB rather than after the whole body.
 
-    .venv/bin/python bench/upload.py
+    .venv/bin/python -m bench.upload
 """
 
 import http.client
@@ -17,25 +17,18 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-PORTS = range(18500, 18600)
+from bench.common import ROOT, Row, ffmpeg, manage, print_rows, start_gunicorn, stop
+
 BOUNDARY = "bench-upload-boundary"
 MB = 1024 * 1024
 RUNS = 3  # uploads and copies per file: the median time and the largest RSS growth are shown
-
-
-def ffmpeg(*args) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
 
 
 def make_mp3s(directory: Path) -> dict[str, Path]:
@@ -50,51 +43,15 @@ def make_mp3s(directory: Path) -> dict[str, Path]:
     return files
 
 
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port between 18500 and 18599")
-
-
-def manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 @contextmanager
 def server(env: dict):
     """gunicorn with one sync worker; yields (port, worker pid)."""
-    port = free_port()
-    master = subprocess.Popen(
-        [GUNICORN, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "300"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    master, base = start_gunicorn(env, workers=1)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/health/")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-        yield port, int(children[0])
+        yield urlsplit(base).port, int(children[0])
     finally:
-        master.terminate()
-        master.wait(timeout=30)
+        stop(master)
 
 
 def rss_kb(pid: int, field: str) -> int:
@@ -178,9 +135,8 @@ def oversized_upload(port: int, token: str, path: Path) -> tuple[str, float, int
     return answer.split(b"\r\n", 1)[0].decode() or "(connection reset before the answer)", elapsed, sent
 
 
-def main() -> None:
+def run() -> list[Row]:
     os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
         tmp = Path(tmp)
         files = make_mp3s(tmp)
@@ -191,11 +147,13 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
             "MEDIA_ROOT": str(tmp / "media"),
             "THROTTLE_RATES": "upload=1000/min",
+            "LOG_LEVEL": "WARNING",
         }
         manage(env, "migrate", "--noinput")
         token = manage(env, "issue_token", "bench@example.com", "--create", "--access-only")
 
         print(f"{'file':>6} {'size':>9} {'upload':>9} {'disk copy':>10} {'ratio':>7} {'peak RSS growth':>16}")
+        measured = {}
         with server(env) as (port, worker):
             status, _ = upload(port, token, files["10 MB"])  # warm-up: imports, first queries
             assert status == 201, status
@@ -210,6 +168,7 @@ def main() -> None:
                     assert status == 201, status
                 seconds, growth_mb = statistics.median(times), max(growths)
                 copy_seconds = statistics.median(_timed(shutil.copyfile, path, tmp / "copy.mp3") for _ in range(RUNS))
+                measured[label] = seconds, copy_seconds, growth_mb
                 print(
                     f"{label:>6} {path.stat().st_size / MB:>6.1f} MB {seconds * 1000:>7.0f} ms "
                     f"{copy_seconds * 1000:>7.0f} ms {seconds / copy_seconds:>6.1f}x {growth_mb:>13.1f} MB"
@@ -237,6 +196,25 @@ def main() -> None:
             f"{sent / MB:.1f} MB of the body sent (socket buffers included); "
             f"files added under MEDIA_ROOT: {stored_files(tmp / 'media') - stored_before}"
         )
+    seconds, copy_seconds, growth_mb = measured["57 MB"]
+    small_growth = measured["10 MB"][2]
+    return [
+        Row(
+            "upload: worker's peak RSS growth, 57 MB MP3",
+            f"{growth_mb:.1f} MB",
+            f"10 MB MP3: {small_growth:.1f} MB",
+            growth_mb / small_growth,
+            "<= 30 MB",
+            growth_mb <= 30,
+        ),
+        Row(
+            "upload: 57 MB MP3 over HTTP",
+            f"{seconds * 1000:.0f} ms",
+            f"disk copy: {copy_seconds * 1000:.0f} ms",
+            seconds / copy_seconds,
+        ),
+        Row("upload: duration probe, 57 MB MP3", f"{header * 1000:.2f} ms", target="<= 50 ms", met=header <= 0.05),
+    ]
 
 
 def stored_files(directory: Path) -> int:
@@ -250,4 +228,4 @@ def _timed(function, *args) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    print_rows("Uploads", run())

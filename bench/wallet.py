@@ -14,7 +14,7 @@ capture and every floor debit (no lost update), and `wallet_audit` must find not
 
     DATABASE_URL=mysql://root@127.0.0.1:3306/NAME .venv/bin/python bench/wallet.py [--clients 16]
 
-It works in a throwaway database `bench_NAME`, created and dropped by the run.
+It works in a throwaway database `NAME_wallet`, created and dropped by the run.
 """
 
 import argparse
@@ -37,6 +37,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from accounts.services import user_create  # noqa: E402
+from bench.common import Row, print_rows, throwaway_database  # noqa: E402
 from transcriptions.models import Transcription  # noqa: E402
 from wallet.models import Hold, Transaction, Wallet  # noqa: E402
 from wallet.selectors import wallet_audit  # noqa: E402
@@ -156,27 +157,15 @@ def stop_task(index: int) -> Callable[[], int]:
 TASKS = {"connection_id": connection_id_task, "floor": floor_task, "service": service_task, "stop": stop_task}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--ops", type=int, default=200, help="operations per client per phase (even)")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+def run(*, clients: int = 16, ops: int = 200, rounds: int = 3) -> list[Row]:
+    """`ops` operations per client per phase (rounded down to even)."""
     if connection.vendor != "mysql":
-        print("This measures row locking on MariaDB/MySQL: set DATABASE_URL=mysql://...", file=sys.stderr)
-        return 2
-
-    name = connection.settings_dict["NAME"]
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{name}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        return run(args)
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
+        raise SystemExit("This measures row locking on MariaDB/MySQL: set DATABASE_URL=mysql://...")
+    with throwaway_database("wallet"):
+        return measure(clients=clients, ops=ops // 2 * 2, rounds=rounds)
 
 
-def run(args) -> int:
-    clients, ops, rounds = args.clients, args.ops // 2 * 2, args.rounds
+def measure(*, clients: int, ops: int, rounds: int) -> list[Row]:
     user = user_create(email="bench@example.com")
     wallet = Wallet.objects.get(user=user)
     wallet_credit(user=user, amount=OPENING_BALANCE, payment_id="bench-opening")
@@ -234,9 +223,32 @@ def run(args) -> int:
     for check, passed in checks.items():
         print(f"  {'ok  ' if passed else 'FAIL'} {check}")
     lost = abs(wallet.balance - expected) / MINUTES
-    print(f"exactness: {'OK' if all(checks.values()) else 'FAILED'}, lost updates: {lost}")
-    return 0 if all(checks.values()) else 1
+    exact = all(checks.values())
+    print(f"exactness: {'OK' if exact else 'FAILED'}, lost updates: {lost}")
+    return [
+        Row(
+            f"wallet: {clients} processes paying from one wallet",
+            f"{service_rate:,.0f} ops/s",
+            f"raw SQL floor: {floor_rate:,.0f} ops/s",
+            ratio,
+            ">= 0.5",
+            ratio >= 0.5,
+        ),
+        Row(
+            "wallet: lost updates, ledger audit",
+            f"{lost} lost, {'exact' if exact else 'NOT EXACT'}",
+            target="0, exact",
+            met=exact,
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--ops", type=int, default=200, help="operations per client per phase (even)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rows = run(clients=args.clients, ops=args.ops, rounds=args.rounds)
+    print_rows("Wallet", rows)
+    sys.exit(0 if rows[-1].met else 1)

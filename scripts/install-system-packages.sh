@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the service and its tests use, if any is missing.
 set -euo pipefail
-packages=(ffmpeg sox espeak-ng libmariadb-dev pkg-config)
+packages=(ffmpeg sox espeak-ng libmariadb-dev pkg-config wrk)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
