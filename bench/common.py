@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmarks: a production-like environment, a gunicorn server, a table."""
+"""Shared pieces of the benchmarks: a production-like environment, databases, a gunicorn server, key figures."""
 
 import os
 import socket
@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MYSQL_URL = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+# The admin's static files are not collected for a benchmark: whitenoise need not say so.
+STATIC_FILES_WARNING = "No directory at"
+warnings.filterwarnings("ignore", STATIC_FILES_WARNING, UserWarning)
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         # Measure the request path, not the throttle refusing it.
         "THROTTLE_RATES": "user=100000000/min,anon=100000000/min",
-        # The admin's static files are not collected for a benchmark: whitenoise need not say so.
-        "PYTHONWARNINGS": "ignore:No directory at",
+        "PYTHONWARNINGS": f"ignore:{STATIC_FILES_WARNING}",
     }
     env.update(extra)
     return env
@@ -130,20 +133,14 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(name) for name, _ in rows)
-    print(f"\n{title}")
-    for name, value in rows:
-        print(f"  {name.ljust(width)}  {value}")
-
-
 def print_rows(title: str, rows: list[Row]) -> None:
-    print_table(title, [(row.figure, _value(row)) for row in rows])
-
-
-def _value(row: Row) -> str:
-    compared = f" against {row.baseline}: ratio {row.ratio:.2f}" if row.ratio is not None else ""
-    target = (
-        f" (target {row.target}{'' if row.met is None else ', met' if row.met else ', MISSED'})" if row.target else ""
-    )
-    return row.value + compared + target
+    """A benchmark's key figures, when it runs on its own."""
+    width = max(len(row.figure) for row in rows)
+    print(f"\n{title}")
+    for row in rows:
+        line = row.value
+        if row.ratio is not None:
+            line += f" against {row.baseline}: ratio {row.ratio:.2f}"
+        if row.target:
+            line += f" (target {row.target}{'' if row.met is None else ', met' if row.met else ', MISSED'})"
+        print(f"  {row.figure.ljust(width)}  {line}")
