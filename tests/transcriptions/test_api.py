@@ -350,6 +350,15 @@ def test_a_page_holds_the_rows_of_its_place_in_the_order(api_client, sixty_jobs)
     assert last_by_amount["next"] is None
 
 
+def test_pages_ordered_by_a_field_with_ties_never_overlap(api_client, user):
+    jobs = [completed(user) for _ in range(30)]  # all `completed`, all ₹0.00: every row ties
+
+    for ordering in ("status", "-amount"):
+        pages = [api_client.get(URL, {"ordering": ordering, "page": page}).json()["results"] for page in (1, 2)]
+        listed = [item["id"] for page in pages for item in page]
+        assert sorted(listed) == sorted(str(job.pk) for job in jobs)
+
+
 def test_list_filters_by_status_dates_and_words_and_orders(api_client, user):
     now = timezone.now()
     old = completed(user, audio_filename="board meeting.mp3", text="budget approved", amount=Decimal("3.00"))
