@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet, Sum
 
+from wallet.cache import details_get, details_set
 from wallet.models import ZERO, Hold, Transaction, Wallet
 
 if TYPE_CHECKING:
@@ -38,8 +39,16 @@ class WalletDetails:
 
 
 def wallet_details(*, user: User) -> WalletDetails:
-    """What the user's wallet holds and has done, with the price of a minute."""
-    wallet = wallet_get(user=user)
+    """What the user's wallet holds and has done, with the price of a minute. Served from the
+    cache while no change to the wallet has been made since it was read (`wallet.cache`)."""
+    version, details = details_get(user_id=user.pk)
+    if details is None:
+        details = _details_of(wallet_get(user=user))
+        details_set(user_id=user.pk, version=version, details=details)
+    return details
+
+
+def _details_of(wallet: Wallet) -> WalletDetails:
     return WalletDetails(
         balance=wallet.balance,
         held=wallet.held,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from wallet.cache import wallet_changed
 from wallet.exceptions import InsufficientBalance, NothingToRefund
 from wallet.models import ZERO, Hold, Transaction, Wallet
 
@@ -122,6 +123,7 @@ def _post(
     wallet.balance += amount
     wallet.demo_minutes_remaining += demo_minutes
     wallet.save(update_fields=_MONEY_FIELDS)
+    wallet_changed(user_id=wallet.user_id)
     return line
 
 
@@ -194,6 +196,7 @@ def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal
         wallet.held += cost.amount
         wallet.demo_minutes_held += cost.demo_minutes_used
         wallet.save(update_fields=["held", "demo_minutes_held", "updated_at"])
+        wallet_changed(user_id=wallet.user_id)
     return hold
 
 
@@ -253,6 +256,7 @@ def wallet_release(*, transcription_id) -> bool:
         wallet.held -= hold.amount
         wallet.demo_minutes_held -= hold.demo_minutes
         wallet.save(update_fields=["held", "demo_minutes_held", "updated_at"])
+        wallet_changed(user_id=wallet.user_id)
         hold.status = Hold.Status.RELEASED
         hold.settled_at = timezone.now()
         hold.save(update_fields=["status", "settled_at"])

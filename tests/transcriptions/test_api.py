@@ -256,7 +256,8 @@ def test_a_replayed_202_keeps_its_status_and_shows_the_job_as_it_is_now(
     audio = make_audio_file(user, speech_wav)
     with django_capture_on_commit_callbacks() as queued:
         first = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json", headers={"Idempotency-Key": "k"})
-    queued[0]()  # the worker runs it
+    for callback in queued:  # the worker runs it
+        callback()
 
     again = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json", headers={"Idempotency-Key": "k"})
 

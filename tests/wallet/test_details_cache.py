@@ -1,0 +1,47 @@
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from tests.test_observability import REDIS_DOWN
+from wallet.cache import details_get, details_set
+from wallet.selectors import _details_of, wallet_details, wallet_get
+from wallet.services import wallet_credit
+
+pytestmark = pytest.mark.django_db
+URL = "/api/wallet/details/"
+
+
+def test_repeated_reads_are_served_from_the_cache(api_client, django_assert_num_queries):
+    first = api_client.get(URL)
+
+    with django_assert_num_queries(0):
+        second = api_client.get(URL)
+
+    assert second.json() == first.json()
+
+
+def test_a_change_shows_at_once(api_client, user):
+    assert api_client.get(URL).json()["balance"] == "0.00"
+
+    wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_1")
+
+    assert api_client.get(URL).json()["balance"] == "25.00"
+
+
+def test_a_copy_read_before_a_change_is_never_served_after_it(user):
+    # A request reads the wallet, a payment lands, then the first request stores what it read.
+    version, _ = details_get(user_id=user.pk)
+    read_before = _details_of(wallet_get(user=user))
+    wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_2")
+    details_set(user_id=user.pk, version=version, details=read_before)
+
+    assert wallet_details(user=user).balance == Decimal("25.00")
+
+
+def test_with_the_cache_down_details_come_from_the_database(user):
+    with override_settings(CACHES=REDIS_DOWN):
+        wallet_credit(user=user, amount=Decimal("5.00"), payment_id="pay_cache_3")
+        details = wallet_details(user=user)
+
+    assert details.balance == Decimal("5.00")

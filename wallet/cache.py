@@ -1,0 +1,57 @@
+"""The cached copy of each wallet's details, and how every change to a wallet invalidates it.
+
+A copy is kept with the wallet's version at the time it was read, and is good only while that
+is still the version: every change to the wallet bumps the version, so a copy read before a
+change can never be served after it, even if it was stored after the change (the race a plain
+delete-on-change has). The version is bumped when the change is made and again when it commits:
+the first bump hides the old copy from the change's own transaction, the second discards any
+copy another request read from the database before the commit.
+
+The cache never decides anything about money: spending is checked under the wallet's row lock in
+the database. With the cache down, reads go to the database (django-redis ignores the errors);
+a copy outlives a failed bump by at most DETAILS_SECONDS.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+DETAILS_SECONDS = 60
+
+
+def _keys(user_id) -> tuple[str, str]:
+    return f"wallet-version:{user_id}", f"wallet-details:{user_id}"
+
+
+def details_get(*, user_id) -> tuple[int, Any]:
+    """`(current version, cached details or None)`, in one round trip."""
+    version_key, details_key = _keys(user_id)
+    found = cache.get_many([version_key, details_key])
+    version = found.get(version_key, 0)
+    stored = found.get(details_key)
+    if stored is not None and stored[0] == version:
+        return version, stored[1]
+    return version, None
+
+
+def details_set(*, user_id, version: int, details: Any) -> None:
+    cache.set(_keys(user_id)[1], (version, details), DETAILS_SECONDS)
+
+
+def wallet_changed(*, user_id) -> None:
+    """Call inside the transaction that changes the wallet."""
+    _bump(user_id)
+    transaction.on_commit(partial(_bump, user_id))
+
+
+def _bump(user_id) -> None:
+    version_key = _keys(user_id)[0]
+    try:
+        cache.incr(version_key)
+    except ValueError:  # no version yet (or it was evicted): start one
+        if not cache.add(version_key, 1, timeout=None):
+            cache.incr(version_key)
