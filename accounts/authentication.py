@@ -3,7 +3,7 @@
 Every authenticated request would otherwise read the user row. Users change rarely, and every
 change to one (admin edits, deactivation) drops the cached copy, so a request never sees a user
 older than its last save — except during a cache outage, where `USER_CACHE_SECONDS` bounds it.
-Money is never cached: wallets are always read from the database.
+Wallet details have their own versioned cache (`wallet/cache.py`).
 """
 
 from django.core.cache import cache
