@@ -1,8 +1,9 @@
 """JWT authentication that keeps the signed-in user in the cache.
 
 Every authenticated request would otherwise read the user row. Users change rarely, and every
-change to one (admin edits, deactivation) drops the cached copy, so a request never sees a user
-older than its last save — except during a cache outage, where `USER_CACHE_SECONDS` bounds it.
+change to one (admin edits, deactivation) drops the cached copy. A copy can outlive a save only
+when a request read the user just before it and stored it just after, or the cache was down
+during the save; `USER_CACHE_SECONDS` bounds both.
 Wallet details have their own versioned cache (`wallet/cache.py`).
 """
 
