@@ -59,8 +59,8 @@ class WalletPaymentViewSet(viewsets.GenericViewSet):
         """Credit the order's amount for what checkout returned (once per payment); answers the new wallet figures."""
         data = PaymentVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        wallet = payment_verify(user=request.user, **data.validated_data)
-        return Response(WalletDetailsOutputSerializer(wallet).data)
+        details = payment_verify(user=request.user, **data.validated_data)
+        return Response(WalletDetailsOutputSerializer(details).data)
 
 
 class RazorpayWebhookView(APIView):
