@@ -19,6 +19,18 @@ ENCODER_OPTIONS = {
 }
 
 
+# Each file extension the tests generate, and the format the service stores it as.
+SUPPORTED_FORMATS = [
+    ("mp3", "mp3"),
+    ("flac", "flac"),
+    ("wav", "wav"),
+    ("ogg", "ogg"),
+    ("opus", "ogg"),
+    ("m4a", "m4a"),
+    ("webm", "webm"),
+]
+
+
 def ffmpeg(*args: str | Path) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
 

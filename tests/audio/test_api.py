@@ -8,7 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from audio.models import AudioFile
 from audio.upload_handlers import AudioUploadHandler
-from tests.audio.conftest import files_under, soxi_duration
+from tests.audio.conftest import SUPPORTED_FORMATS, files_under, soxi_duration
 from transcriptions.models import Transcription
 from wallet.selectors import wallet_get
 from wallet.services import wallet_adjust
@@ -103,15 +103,7 @@ def test_price_follows_the_wallet_as_it_stands(api_client, user, samples):
 
 @pytest.mark.parametrize(
     ("ext", "expected_format"),
-    [
-        ("mp3", "mp3"),
-        ("flac", "flac"),
-        ("wav", "wav"),
-        ("ogg", "ogg"),
-        ("opus", "ogg"),
-        ("m4a", "m4a"),
-        ("webm", "webm"),
-    ],
+    SUPPORTED_FORMATS,
 )
 def test_each_supported_format_is_accepted_and_stored_under_its_own_extension(
     api_client, user, samples, settings, ext, expected_format

@@ -4,22 +4,14 @@ import pytest
 
 from audio.exceptions import InvalidAudio, UnsupportedFormat
 from audio.probe import probe_audio, read_duration, sniff_container
-from tests.audio.conftest import soxi_duration
+from tests.audio.conftest import SUPPORTED_FORMATS, soxi_duration
 
 TOLERANCE = Decimal("0.1")
 
 
 @pytest.mark.parametrize(
     ("ext", "expected_format"),
-    [
-        ("mp3", "mp3"),
-        ("flac", "flac"),
-        ("wav", "wav"),
-        ("ogg", "ogg"),
-        ("opus", "ogg"),
-        ("m4a", "m4a"),
-        ("webm", "webm"),
-    ],
+    SUPPORTED_FORMATS,
 )
 def test_each_supported_format_is_identified_and_measured(samples, ext, expected_format):
     probe = probe_audio(samples.tone(1, ext))
