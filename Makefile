@@ -38,8 +38,14 @@ worker: $(VENV)/.installed
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
 
 ## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
+## The service runs from a new venv holding requirements.txt alone; the driver from the dev venv.
+PROD_VENV := .venv-prod
 prod-check: system-packages $(VENV)/.installed-dev
-	$(BIN)/python scripts/prod_check.py
+	rm -rf $(PROD_VENV)
+	$(PYTHON) -m venv $(PROD_VENV)
+	$(PROD_VENV)/bin/pip install --quiet --upgrade pip
+	$(PROD_VENV)/bin/pip install --quiet -r requirements.txt
+	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/prod_check.py
 
 ## Every benchmark against local MariaDB and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), one summary table.
 bench: system-packages $(VENV)/.installed-dev

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+# The interpreter of the service's own processes (manage.py, gunicorn, Celery): `make prod-check`
+# points it at a venv holding requirements.txt alone, so nothing the dev tools bring can hide a gap.
+PYTHON = os.environ.get("SERVER_PYTHON") or sys.executable
 MYSQL_URL = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 # The admin's static files are not collected for a benchmark: whitenoise need not say so.

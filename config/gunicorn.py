@@ -8,7 +8,8 @@ def _setting(name: str, default):
     return type(default)(os.environ.get(name) or default)  # unset and empty both mean the default
 
 
-bind = _setting("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: the proxy in front runs on the same host, or GUNICORN_BIND says where.
+bind = _setting("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _setting("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
 threads = _setting("GUNICORN_THREADS", 1)
 # Uploads of up to MAX_UPLOAD_MB stream through a worker; give them time on slow links.

@@ -89,13 +89,12 @@ def run(workdir: Path) -> None:
             DJANGO_SETTINGS_MODULE="config.settings.production",
             LOG_LEVEL="INFO",
         )
-        (workdir / "metrics").mkdir()
         fresh_services(env)
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         step("migrate and collectstatic on MariaDB", True)
         deploy = subprocess.run(
-            [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            [PYTHON, "manage.py", "check", "--deploy", "--database", "default", "--fail-level", "WARNING"],
             cwd=ROOT,
             env={**env, "SECURE_SSL_REDIRECT": "true"},
             capture_output=True,

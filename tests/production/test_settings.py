@@ -1,0 +1,73 @@
+"""Production defaults an operator meets first, read from a fresh process as a deploy would."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "production-settings-test-" + "k" * 40,
+    "ALLOWED_HOSTS": "api.example.com",
+    "DATABASE_URL": "mysql://app@127.0.0.1:3306/app",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def production_setting(name: str, **env: str):
+    code = f"import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.{name}))"
+    clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV and key not in env}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**clean, **PRODUCTION_ENV, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ({}, ["HTTP_X_FORWARDED_PROTO", "https"]),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Scheme"}, ["HTTP_X_FORWARDED_SCHEME", "https"]),
+        ({"SECURE_PROXY_SSL_HEADER": ""}, None),
+    ],
+)
+def test_the_proxy_ssl_header_is_the_one_the_operator_names(configured, expected):
+    assert production_setting("SECURE_PROXY_SSL_HEADER", **configured) == expected
+
+
+def test_maria_db_silences_only_the_allauth_conditional_constraint_warning():
+    assert production_setting("SILENCED_SYSTEM_CHECKS") == ["models.W036"]
+
+
+def test_gunicorn_binds_to_loopback_unless_told_otherwise():
+    code = "import runpy; print(runpy.run_path('config/gunicorn.py')['bind'])"
+    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_BIND"}
+
+    default = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True)
+    chosen = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**env, "GUNICORN_BIND": "0.0.0.0:9000"},
+        capture_output=True,
+    )
+
+    assert default.stdout.decode().strip() == "127.0.0.1:8000"
+    assert chosen.stdout.decode().strip() == "0.0.0.0:9000"
+
+
+def test_the_metrics_directory_is_created_when_the_process_starts(tmp_path):
+    metrics_dir = tmp_path / "not-yet" / "metrics"
+
+    production_setting("DEBUG", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+
+    assert metrics_dir.is_dir()
+    assert list(metrics_dir.glob("*.db"))  # prometheus_client wrote this process's values there
