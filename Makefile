@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint worker system-packages prod-check bench
+.PHONY: run test lint worker beat system-packages prod-venv prod-check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,14 +37,20 @@ lint: $(VENV)/.installed-dev
 worker: $(VENV)/.installed
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
 
-## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
-## The service runs from a new venv holding requirements.txt alone; the driver from the dev venv.
+## Celery beat: runs the reaper every TRANSCRIPTION_REAPER_INTERVAL_SECONDS (needs CELERY_BROKER_URL).
+beat: $(VENV)/.installed
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+## A new venv holding requirements.txt alone, for the service in the production checks (drivers use the dev venv).
 PROD_VENV := .venv-prod
-prod-check: system-packages $(VENV)/.installed-dev
+prod-venv:
 	rm -rf $(PROD_VENV)
 	$(PYTHON) -m venv $(PROD_VENV)
 	$(PROD_VENV)/bin/pip install --quiet --upgrade pip
 	$(PROD_VENV)/bin/pip install --quiet -r requirements.txt
+
+## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
+prod-check: system-packages $(VENV)/.installed-dev prod-venv
 	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/prod_check.py
 
 ## Every benchmark against local MariaDB and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), one summary table.

@@ -76,6 +76,24 @@ class TranscriptionFailed(DomainError):
     default_detail = "The transcription failed unexpectedly. Nothing was charged."
 
 
+# Failures of queued jobs, recorded on the job (its `error` and `error_code`); never raised in a request.
+
+
+class TranscriptionTimedOut(DomainError):
+    code = "transcription_timed_out"
+    default_detail = "The transcription took longer than allowed for audio of this length. Nothing was charged."
+
+
+class TranscriptionNotStarted(DomainError):
+    code = "transcription_not_started"
+    default_detail = "No worker took up the transcription in time. Nothing was charged; please try again."
+
+
+class TranscriptionInterrupted(DomainError):
+    code = "transcription_interrupted"
+    default_detail = "The transcription stopped before it finished. Nothing was charged; please try again."
+
+
 FAILURES: dict[str, type[DomainError]] = {
     error.code: error
     for error in (

@@ -42,13 +42,19 @@ class Transcription(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The job's life has no dead end: while it is pending or processing, `deadline_at` says when the
+    # reaper steps in (queued too long, or its worker died), and `requeues` how often it already has.
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0)
+    # The Celery task running it: a redelivery of that task may resume it, any other finds it taken.
+    run_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="tr_user_created_idx"),
             models.Index(fields=["user", "status", "-created_at"], name="tr_user_status_created_idx"),
-            models.Index(fields=["status", "started_at"], name="tr_status_started_idx"),
+            models.Index(fields=["status", "deadline_at"], name="tr_status_deadline_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "idempotency_key"], name="tr_user_idempotency_key_unique"),

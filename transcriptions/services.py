@@ -8,13 +8,19 @@ No engine ever runs inside a transaction or while a lock is held.
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
+from math import ceil
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from config import metrics
 from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
@@ -22,8 +28,11 @@ from transcriptions.exceptions import (
     IdempotencyKeyReused,
     TranscriptionFailed,
     TranscriptionInProgress,
+    TranscriptionInterrupted,
     TranscriptionNotRetryable,
+    TranscriptionNotStarted,
     TranscriptionQueueUnavailable,
+    TranscriptionTimedOut,
     UnsupportedLanguage,
 )
 from transcriptions.models import Transcription
@@ -33,6 +42,19 @@ from wallet.services import billable_minutes, wallet_capture, wallet_release, wa
 logger = logging.getLogger(__name__)
 
 Status = Transcription.Status
+TRANSCRIBE_TASK = "transcriptions.transcribe"
+# From the soft time limit (the job fails) to the hard one (its worker process is killed).
+HARD_LIMIT_MARGIN_SECONDS = 60
+# Past the hard limit, how long the reaper leaves the job to its worker's own failure handling.
+REAP_GRACE_SECONDS = 60
+# How often the reaper gives a job one more run before failing it.
+MAX_REQUEUES = 1
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    soft: int
+    hard: int
 
 
 def transcription_create(
@@ -71,6 +93,7 @@ def transcription_create(
                 model=engine.model,
                 billable_minutes=minutes,
                 idempotency_key=idempotency_key,
+                deadline_at=timezone.now() + timedelta(seconds=settings.TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS),
             )
             hold = wallet_reserve(user=user, transcription=job, minutes=minutes)
             # Under the wallet lock wallet_reserve holds until commit: a concurrent request for the
@@ -85,7 +108,7 @@ def transcription_create(
             job.charged_minutes = minutes - hold.demo_minutes
             job.amount = hold.amount
             job.save(update_fields=["demo_minutes_used", "charged_minutes", "amount", "updated_at"])
-            transaction.on_commit(partial(_enqueue, job.pk))
+            transaction.on_commit(partial(_enqueue, job.pk, duration_seconds=audio_file.duration_seconds))
     except IntegrityError:
         if idempotency_key:  # a concurrent request with the same key won
             first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
@@ -103,12 +126,26 @@ def _replayed(first: Transcription, audio_file_id) -> Transcription:
     return first
 
 
-def _enqueue(transcription_id) -> None:
-    from transcriptions.tasks import transcribe  # tasks import this module
+def transcription_time_limits(*, duration_seconds: Decimal) -> TimeLimits:
+    """How long a job on audio of this length may run: past `soft` it fails (nothing charged),
+    past `hard` its worker process is killed."""
+    soft = ceil(
+        settings.TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS
+        + settings.TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND * float(duration_seconds)
+    )
+    return TimeLimits(soft=soft, hard=soft + HARD_LIMIT_MARGIN_SECONDS)
 
+
+def _enqueue(transcription_id, *, duration_seconds: Decimal) -> None:
+    """Hand a committed `pending` job to the workers (on the embedded default: run it now).
+
+    A job that cannot be queued fails at once, nothing charged, so its request can say so. Should
+    that fail too (the database is gone as well), or this process die before it ran, the job stays
+    `pending` and the reaper queues it again at its deadline.
+    """
     try:
-        transcribe.delay(str(transcription_id))
-    except BrokerUnavailable:
+        _publish(transcription_id, limits=transcription_time_limits(duration_seconds=duration_seconds))
+    except Exception:  # any failure to publish: kombu's, redis-py's, a socket's
         logger.exception("Could not queue transcription %s", transcription_id)
         _fail(
             transcription_id,
@@ -118,27 +155,53 @@ def _enqueue(transcription_id) -> None:
         )
 
 
+def _publish(transcription_id, *, limits: TimeLimits) -> None:
+    # By name: the task module imports this one.
+    current_app.tasks[TRANSCRIBE_TASK].apply_async(
+        args=[str(transcription_id)], soft_time_limit=limits.soft, time_limit=limits.hard
+    )
+
+
 def transcription_record_response(*, transcription: Transcription, status_code: int) -> None:
     """Remember how the first request with an Idempotency-Key was answered, for its repeats."""
     Transcription.objects.filter(pk=transcription.pk, response_status__isnull=True).update(response_status=status_code)
     transcription.response_status = transcription.response_status or status_code
 
 
-def transcription_run(*, transcription_id) -> Transcription:
-    """Run a pending job: `processing`, the engine, then `completed` (hold captured) or `failed`
-    (hold released, with a message safe to show). Engine errors never escape.
+def transcription_run(*, transcription_id, run_id: str) -> Transcription:
+    """Run a job: `processing`, the engine, then `completed` (hold captured) or `failed` (hold
+    released, with a message safe to show and its `error_code`).
 
-    Only the call that moves the job out of `pending` runs it, so a redelivered task is harmless.
+    `run_id` is the task running it. The call that moves the job out of `pending` runs it, and so
+    does a redelivery of that same task (its worker died mid-job): any other delivery finds the job
+    taken or finished and does nothing. Engine errors never escape; database errors do, for the task
+    to retry, and leave the job for that retry (or the reaper) to finish.
     """
     now = timezone.now()
-    claimed = Transcription.objects.filter(pk=transcription_id, status=Status.PENDING).update(
-        status=Status.PROCESSING, started_at=now, updated_at=now
-    )
     job = Transcription.objects.select_related("audio_file").get(pk=transcription_id)
+    limits = transcription_time_limits(duration_seconds=job.audio_duration_seconds)
+    claimed = (
+        Transcription.objects.filter(pk=transcription_id)
+        .filter(Q(status=Status.PENDING) | Q(status=Status.PROCESSING, run_id=run_id))
+        .update(
+            status=Status.PROCESSING,
+            run_id=run_id,
+            progress=0,
+            started_at=now,
+            deadline_at=now + timedelta(seconds=limits.hard + REAP_GRACE_SECONDS),
+            updated_at=now,
+        )
+    )
     if not claimed:
-        return job
+        return _reloaded(job)
+    this_run = {"run_id": run_id}
     if job.audio_file is None:
-        _fail(job.pk, code=TranscriptionFailed.code, error="The audio file was deleted before it was transcribed.")
+        _fail(
+            job.pk,
+            code=TranscriptionFailed.code,
+            error="The audio file was deleted before it was transcribed.",
+            **this_run,
+        )
         return _reloaded(job)
     engine = get_engine(name=job.engine, model=job.model)
     try:
@@ -149,12 +212,17 @@ def transcription_run(*, transcription_id) -> Transcription:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
         if isinstance(exc, EngineUnavailable):
             metrics.provider_errors_total.labels(provider=job.engine, kind=exc.code).inc()
-        _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.")
+        _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.", **this_run)
+    except SoftTimeLimitExceeded:
+        logger.warning("Transcription %s ran out of time", job.pk)
+        _fail(job.pk, code=TranscriptionTimedOut.code, error=TranscriptionTimedOut.default_detail, **this_run)
+    except DatabaseError:
+        raise  # the task retries; the result, if any, is computed again
     except Exception:
         logger.exception("Transcription %s failed unexpectedly", job.pk)
-        _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail)
+        _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, **this_run)
     else:
-        _complete(job.pk, result)
+        _complete(job.pk, result, run_id=run_id)
     job = _reloaded(job)
     _count_outcome(job)
     return job
@@ -178,27 +246,33 @@ def _progress_recorder(transcription_id) -> Callable[[float], None]:
         nonlocal last
         percent = min(int(fraction * 100 + 1e-6), 99)  # 100 once the result is saved; 1e-6 for float error
         if percent > last:
-            Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(progress=percent)
+            try:
+                Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(progress=percent)
+            except DatabaseError:  # progress is a courtesy: a database blip must not cost the job
+                logger.warning("Could not record the progress of transcription %s", transcription_id)
+                return
             last = percent
 
     return record
 
 
-def _complete(transcription_id, result: EngineResult) -> bool:
+def _complete(transcription_id, result: EngineResult, *, run_id: str) -> bool:
     with transaction.atomic():
         wallet_capture(transcription_id=transcription_id)
         now = timezone.now()
-        finished = Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(
+        finished = Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING, run_id=run_id).update(
             status=Status.COMPLETED,
             text=result.text,
             segments=None if result.segments is None else [segment.as_dict() for segment in result.segments],
             progress=100,
             completed_at=now,
+            deadline_at=None,
             updated_at=now,
         )
         if not finished:
-            # Reaped while the engine ran (its hold released): the result came too late to keep.
-            logger.warning("Transcription %s finished after it was failed; result dropped", transcription_id)
+            # Reaped while the engine ran (failed, or queued again): the result came too late to
+            # keep, and is not charged.
+            logger.warning("Transcription %s finished after it was reaped; result dropped", transcription_id)
             transaction.set_rollback(True)
     return bool(finished)
 
@@ -209,33 +283,70 @@ def _fail(transcription_id, *, code: str, error: str, status: str = Status.PROCE
         wallet_release(transcription_id=transcription_id)
         now = timezone.now()
         failed = Transcription.objects.filter(pk=transcription_id, status=status, **only_if).update(
-            status=Status.FAILED, error=error, error_code=code, completed_at=now, updated_at=now
+            status=Status.FAILED, error=error, error_code=code, completed_at=now, deadline_at=None, updated_at=now
         )
         if not failed:
             transaction.set_rollback(True)
     return bool(failed)
 
 
-def transcription_reap_stuck(*, older_than: timedelta) -> list:
-    """Fail the jobs that have been `processing` for longer than `older_than` (their worker died)
-    and release their holds. Returns the ids it failed.
+@dataclass(frozen=True)
+class ReapReport:
+    requeued: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
 
-    Safe from cron, any number of times and concurrently: each job is failed and released once,
-    and a job that completes meanwhile is left completed.
+
+def transcription_reap(*, now: datetime | None = None) -> ReapReport:
+    """Finish what crashes left behind: every `pending` or `processing` job past its deadline.
+
+    A job gets one more run while `requeues` is below `MAX_REQUEUES`: queued again, nothing charged.
+    After that it fails with its hold released: `transcription_not_started` when no worker took
+    it in time, `transcription_interrupted` when its worker died or hung.
+
+    Safe from beat, cron and a shell at once, and beside running workers: each step is a conditional
+    update on the state the reaper read, so one reaper wins it, and a job that finishes or is taken
+    meanwhile is left alone. A late result of a reaped run is dropped (see `_complete`).
     """
-    cutoff = timezone.now() - older_than
-    stuck = Transcription.objects.filter(status=Status.PROCESSING, started_at__lt=cutoff).values_list("pk", "engine")
-    reaped = []
-    for transcription_id, engine in list(stuck):
-        if _fail(
-            transcription_id,
-            code="transcription_interrupted",
-            error="The transcription stopped before it finished. Nothing was charged.",
-            started_at__lt=cutoff,
-        ):
+    now = now or timezone.now()
+    report = ReapReport()
+    due = Transcription.objects.filter(status__in=ACTIVE_STATUSES, deadline_at__lt=now).values_list(
+        "pk", "status", "requeues", "engine", "audio_duration_seconds"
+    )
+    for transcription_id, status, requeues, engine, duration_seconds in list(due):
+        unchanged = {"status": status, "requeues": requeues, "deadline_at__lt": now}
+        if requeues < MAX_REQUEUES:
+            if _requeue(transcription_id, duration_seconds=duration_seconds, now=now, **unchanged):
+                report.requeued.append(transcription_id)
+            continue
+        reason = TranscriptionNotStarted if status == Status.PENDING else TranscriptionInterrupted
+        if _fail(transcription_id, code=reason.code, error=reason.default_detail, **unchanged):
             metrics.transcriptions_total.labels(status=Status.FAILED, engine=engine).inc()
-            reaped.append(transcription_id)
-    return reaped
+            report.failed.append(transcription_id)
+    return report
+
+
+def _requeue(transcription_id, *, duration_seconds: Decimal, now: datetime, **unchanged) -> bool:
+    with transaction.atomic():
+        requeued = Transcription.objects.filter(pk=transcription_id, **unchanged).update(
+            status=Status.PENDING,
+            requeues=F("requeues") + 1,
+            run_id="",
+            progress=0,
+            deadline_at=now + timedelta(seconds=settings.TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS),
+            updated_at=now,
+        )
+        if requeued:
+            limits = transcription_time_limits(duration_seconds=duration_seconds)
+            transaction.on_commit(partial(_publish_or_log, transcription_id, limits=limits))
+    return bool(requeued)
+
+
+def _publish_or_log(transcription_id, *, limits: TimeLimits) -> None:
+    # Not queued now, the job stays pending and fails at its new deadline.
+    try:
+        _publish(transcription_id, limits=limits)
+    except Exception:
+        logger.exception("Could not queue transcription %s again", transcription_id)
 
 
 def transcription_retry(*, transcription: Transcription) -> Transcription:

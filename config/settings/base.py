@@ -127,10 +127,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
+# A message is acknowledged once its task has run, not when a worker takes it: one whose worker
+# process dies goes back to the queue (tasks bound how often, see transcriptions/tasks.py).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish waits at most about 3 s for a broker that is down, then fails (and the caller says so).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Auth, JWT and sign-in providers -----------------------------------------
@@ -250,6 +254,29 @@ OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
 TRANSCRIPTION_ENGINE = env("TRANSCRIPTION_ENGINE", default="") or ("openai" if OPENAI_API_KEY else "local")
 TRANSCRIPTION_CHUNK_SECONDS = env.int("TRANSCRIPTION_CHUNK_SECONDS", default=600)
 TRANSCRIPTION_CONCURRENCY = env.int("TRANSCRIPTION_CONCURRENCY", default=4)
+
+# Every job ends in bounded time. Running, it may take a base plus a multiple of its audio's length
+# (soft limit: the job fails, nothing charged; a minute later its worker process is killed).
+TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS = env.int("TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS", default=300)
+TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND = env.float("TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND", default=1.0)
+# Pending this long (no worker took it), a job is queued again, once; then failed, nothing charged.
+TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS", default=1800)
+# How often Celery beat runs the reaper, which acts on jobs past their deadline.
+TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "reap-transcriptions": {"task": "transcriptions.reap", "schedule": TRANSCRIPTION_REAPER_INTERVAL_SECONDS},
+}
+_LONGEST_JOB_SECONDS = (
+    TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS + TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND * MAX_AUDIO_MINUTES * 60 + 60
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives a message that was taken but never acknowledged (its whole worker died) to another
+    # worker after this long; longer than the longest job, or a running job would be delivered twice.
+    "visibility_timeout": int(_LONGEST_JOB_SECONDS) + 600,
+    # A broker that vanishes without closing the connection fails a publish instead of hanging it.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 
 # --- Payments (Razorpay) ------------------------------------------------------
 RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", default="")

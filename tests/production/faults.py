@@ -1,9 +1,41 @@
-"""A TCP proxy on 127.0.0.1 that tests can cut and restore, to take a real service (MariaDB,
-Redis) away from the application mid-test without stopping the server for everyone else."""
+"""Faults to inject: a TCP proxy on 127.0.0.1 that tests can cut and restore, to take a real
+service (MariaDB, Redis) away from the application mid-test without stopping the server for
+everyone else; and SIGKILL for a process and its children, as the OOM killer would send it."""
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
 import threading
+from pathlib import Path
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a Celery worker's pool), read from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def kill_hard(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def kill_with_children(process: subprocess.Popen) -> None:
+    """SIGKILL a process and its children at once: nothing gets to clean up or acknowledge."""
+    children = child_pids(process.pid)
+    process.kill()
+    kill_hard(children)
+    process.wait()
 
 
 def _hang_up(sock: socket.socket) -> None:

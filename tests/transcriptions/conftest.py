@@ -12,6 +12,8 @@ from django.core.files.storage import default_storage
 
 from audio.models import AudioFile
 from tests.transcriptions.fake_openai import FakeOpenAI
+from transcriptions.models import Transcription
+from transcriptions.services import transcription_create
 from wallet.services import wallet_adjust, wallet_credit
 
 SPEECH = "Hello world. This is a test of the transcription service."
@@ -108,6 +110,19 @@ def fake_openai(settings):
         settings.OPENAI_MAX_RETRIES = 2
         settings.OPENAI_TIMEOUT_SECONDS = 10
         yield fake
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """Run what is queued on commit, as the embedded default does right after the request's commit."""
+
+    def create(**kwargs) -> Transcription:
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = transcription_create(**kwargs)
+        job.refresh_from_db()
+        return job
+
+    return create
 
 
 def set_wallet(user, *, balance: Decimal, demo_minutes: Decimal) -> None:

@@ -1,11 +1,9 @@
 """The job's life and its money, on real audio, with OpenAI replaced by a local fake of its API."""
 
-from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from tests.transcriptions.conftest import set_wallet
@@ -21,7 +19,6 @@ from transcriptions.exceptions import (
 from transcriptions.models import Transcription
 from transcriptions.services import (
     transcription_create,
-    transcription_reap_stuck,
     transcription_retry,
     transcription_run,
 )
@@ -31,19 +28,6 @@ from wallet.models import Hold, Transaction, Wallet
 pytestmark = pytest.mark.django_db
 
 ZERO = Decimal("0.00")
-
-
-@pytest.fixture
-def run_jobs(django_capture_on_commit_callbacks):
-    """Run what is queued on commit, as the embedded default does right after the request's commit."""
-
-    def create(**kwargs) -> Transcription:
-        with django_capture_on_commit_callbacks(execute=True):
-            job, _ = transcription_create(**kwargs)
-        job.refresh_from_db()
-        return job
-
-    return create
 
 
 def wallet_of(user) -> Wallet:
@@ -280,13 +264,31 @@ def test_an_idempotency_key_cannot_be_reused_for_other_audio(user, make_audio_fi
         transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, idempotency_key="key-1")
 
 
-def test_a_job_runs_once_however_often_its_task_is_delivered(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+def test_a_finished_job_runs_once_however_often_a_task_for_it_is_delivered(
+    user, make_audio_file, speech_wav, fake_openai, run_jobs
+):
     job = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
 
-    again = transcription_run(transcription_id=job.pk)
+    again = transcription_run(transcription_id=job.pk, run_id=job.run_id)
+    other = transcription_run(transcription_id=job.pk, run_id="another-task")
 
-    assert again.status == Transcription.Status.COMPLETED
+    assert again.status == other.status == Transcription.Status.COMPLETED
     assert len(fake_openai.requests) == 1
+    assert Transaction.objects.filter(transcription=job).count() == 1
+
+
+def test_a_processing_job_is_resumed_by_its_own_task_only(
+    user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks():  # queued, not run
+        job, _ = transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+    Transcription.objects.filter(pk=job.pk).update(status="processing", run_id="task-1", progress=40)
+
+    other = transcription_run(transcription_id=job.pk, run_id="task-2")  # a stale duplicate message
+    assert (other.status, len(fake_openai.requests)) == ("processing", 0)
+
+    resumed = transcription_run(transcription_id=job.pk, run_id="task-1")  # its worker died: redelivered
+    assert (resumed.status, resumed.progress, resumed.run_id) == ("completed", 100, "task-1")
     assert Transaction.objects.filter(transcription=job).count() == 1
 
 
@@ -310,67 +312,11 @@ def test_progress_follows_the_chunks_done(
 
     monkeypatch.setattr(services, "_progress_recorder", watched)
 
-    transcription_run(transcription_id=job.pk)
+    transcription_run(transcription_id=job.pk, run_id="task-1")
 
     assert seen == [20, 40, 60, 80, 99]  # five chunks; 100 only with the result
     job.refresh_from_db()
     assert job.progress == 100
-
-
-def reaped_while_running(monkeypatch, user):
-    """Make the reaper run (as from cron, once the job looks stuck) while the engine is working."""
-    recorder = services._progress_recorder
-
-    def progress_then_reaped(transcription_id):
-        record = recorder(transcription_id)
-
-        def reap(fraction):
-            record(fraction)
-            Transcription.objects.filter(pk=transcription_id).update(started_at=timezone.now() - timedelta(hours=1))
-            assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == [transcription_id]
-
-        return reap
-
-    monkeypatch.setattr(services, "_progress_recorder", progress_then_reaped)
-
-
-def test_a_result_that_arrives_after_the_job_was_reaped_is_not_charged(
-    user, make_audio_file, speech_wav, fake_openai, run_jobs, monkeypatch
-):
-    reaped_while_running(monkeypatch, user)
-
-    job = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
-
-    assert job.status == Transcription.Status.FAILED
-    assert job.error_code == "transcription_interrupted"
-    assert job.text == ""
-    assert_nothing_charged(user, balance=ZERO, demo_minutes=Decimal("10.00"), job=job)
-
-
-def test_reaper_fails_only_jobs_stuck_in_processing_and_only_once(
-    user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
-):
-    jobs = {}
-    for name in ("stuck", "recent", "pending"):
-        with django_capture_on_commit_callbacks():
-            jobs[name], _ = transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
-    now = timezone.now()
-    Transcription.objects.filter(pk=jobs["stuck"].pk).update(
-        status="processing", started_at=now - timedelta(minutes=31)
-    )
-    Transcription.objects.filter(pk=jobs["recent"].pk).update(
-        status="processing", started_at=now - timedelta(minutes=5)
-    )
-
-    assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == [jobs["stuck"].pk]
-    assert transcription_reap_stuck(older_than=timedelta(minutes=30)) == []
-
-    statuses = {name: Transcription.objects.get(pk=job.pk).status for name, job in jobs.items()}
-    assert statuses == {"stuck": "failed", "recent": "processing", "pending": "pending"}
-    holds = {name: Hold.objects.get(transcription=job).status for name, job in jobs.items()}
-    assert holds == {"stuck": "released", "recent": "held", "pending": "held"}
-    stuck = Transcription.objects.get(pk=jobs["stuck"].pk)
-    assert stuck.error == "The transcription stopped before it finished. Nothing was charged."
 
 
 def test_retrying_a_failed_job_makes_a_new_paid_job(

@@ -1,0 +1,185 @@
+"""Faults under a real Celery worker on Redis: its processes killed mid-job, the database and the
+broker cut while it works. Each ends with every job finished, holds settled once and the ledger clean."""
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from tests.production.faults import CuttableProxy
+from tests.workers import Worker, database_url, empty_broker, sending_to, wait_for
+from transcriptions import services
+from transcriptions.models import Transcription
+from transcriptions.services import transcription_reap
+from wallet.models import Hold, Transaction, Wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the worker reads what the test has committed
+
+BROKER_URL = "redis://127.0.0.1:6379/7"
+URL = "/api/transcriptions/"
+ENGINE_SECONDS = 2.0  # how long the fake OpenAI takes to answer: the window in which faults strike
+
+
+@pytest.fixture
+def openai(fake_openai):
+    fake_openai.latency = ENGINE_SECONDS
+    return fake_openai
+
+
+@pytest.fixture
+def start_worker(tmp_path, openai):
+    empty_broker(BROKER_URL)
+    workers = []
+
+    def start(beat: bool = False, **env: str) -> Worker:
+        env = {"TRANSCRIPTION_ENGINE": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.base_url, **env}
+        broker_url = env.pop("CELERY_BROKER_URL", BROKER_URL)
+        worker = Worker(tmp_path / f"worker-{len(workers)}.log", broker_url=broker_url, beat=beat, **env)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def request_job(client, audio) -> str:
+    with sending_to(BROKER_URL):
+        response = client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+    assert response.status_code == 202, response.json()
+    return response.json()["id"]
+
+
+def engine_called(openai, times: int = 1) -> None:
+    """Wait until the engine's request is in flight: the job is mid-run, past its preparation."""
+    deadline = time.monotonic() + 30
+    while len(openai.requests) < times:
+        assert time.monotonic() < deadline, "the engine was never called"
+        time.sleep(0.05)
+
+
+def assert_charged_once_and_ledger_clean(user, job: Transcription) -> None:
+    assert job.status == "completed", job.error
+    assert Hold.objects.get(transcription=job).status == Hold.Status.CAPTURED
+    assert Transaction.objects.filter(transcription=job).count() == 1
+    call_command("audit_ledger")  # raises on any mismatch
+
+
+def assert_nothing_held(user) -> None:
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.held, wallet.demo_minutes_held) == (0, 0)
+    spent = sum(job.billable_minutes for job in Transcription.objects.filter(user=user, status="completed"))
+    assert wallet.demo_minutes_remaining == Decimal("10.00") - spent
+
+
+def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_runs_again(
+    start_worker, openai, user, make_audio_file, speech_wav, api_client
+):
+    worker = start_worker()
+    job_id = request_job(api_client, make_audio_file(user, speech_wav))
+    engine_called(openai)
+
+    worker.kill_children()  # SIGKILL while the engine call is in flight
+
+    job = wait_for(job_id, "completed", "failed", worker=worker)
+    assert "WorkerLostError" in worker.log
+    assert len(openai.requests) == 2  # the killed run's call, then the retry's
+    assert job.requeues == 0  # the task's own retry finished it; the reaper was not needed
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+
+
+def test_a_whole_worker_killed_mid_job_is_finished_by_the_reaper_and_a_new_worker(
+    start_worker, openai, user, make_audio_file, speech_wav, api_client
+):
+    worker = start_worker()
+    job_id = request_job(api_client, make_audio_file(user, speech_wav))
+    engine_called(openai)
+
+    worker.kill()  # parent and pool together: the message stays unacknowledged in Redis
+    replacement = start_worker()
+    time.sleep(ENGINE_SECONDS)
+    assert Transcription.objects.get(pk=job_id).status == "processing"  # stranded until its deadline
+    job = Transcription.objects.get(pk=job_id)
+    report = transcription_reap(now=job.deadline_at + timedelta(seconds=1))  # as beat would, once it is due
+
+    job = wait_for(job_id, "completed", "failed", worker=replacement)
+    assert report.requeued == [job.pk]
+    assert job.requeues == 1
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+
+
+@pytest.fixture
+def database_proxy():
+    if connection.vendor != "mysql":
+        pytest.skip("only MySQL/MariaDB is reached over the network; SQLite is a local file")
+    db = connection.settings_dict
+    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306))
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("when", ["before the worker takes the job", "while the engine runs"])
+def test_the_database_cut_under_a_worker_is_retried_until_the_job_completes(
+    when, database_proxy, start_worker, openai, user, make_audio_file, speech_wav, api_client
+):
+    worker = start_worker(DATABASE_URL=database_url("127.0.0.1", database_proxy.port), CONN_MAX_AGE="60")
+    audio = make_audio_file(user, speech_wav)
+    if when == "before the worker takes the job":
+        database_proxy.cut()
+        job_id = request_job(api_client, audio)  # the web process reaches the database directly
+    else:
+        job_id = request_job(api_client, audio)
+        engine_called(openai)
+        database_proxy.cut()  # the result arrives while the database is gone
+    time.sleep(ENGINE_SECONDS + 2)
+    database_proxy.restore()
+
+    job = wait_for(job_id, "completed", "failed", worker=worker)
+    assert "Retry in" in worker.log  # the task's own retry, not luck
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+
+
+def test_the_broker_cut_under_a_busy_worker_loses_no_job(
+    start_worker, openai, user, make_audio_file, speech_wav, api_client
+):
+    proxy = CuttableProxy("127.0.0.1", 6379)
+    try:
+        worker = start_worker(CELERY_BROKER_URL=f"redis://127.0.0.1:{proxy.port}/7")
+        first = request_job(api_client, make_audio_file(user, speech_wav))
+        engine_called(openai)
+        proxy.cut()
+        time.sleep(ENGINE_SECONDS + 1)
+        proxy.restore()
+        second = request_job(api_client, make_audio_file(user, speech_wav))  # queued once the broker is back
+
+        jobs = [wait_for(job_id, "completed", "failed", worker=worker) for job_id in (first, second)]
+    finally:
+        proxy.close()
+    for job in jobs:
+        assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+    assert_nothing_held(user)
+    assert not Transcription.objects.filter(status__in=["pending", "processing"]).exists()
+
+
+def test_beat_runs_the_reaper_which_queues_a_lost_job_again(
+    start_worker, openai, user, make_audio_file, speech_wav, monkeypatch
+):
+    monkeypatch.setattr(services, "_enqueue", lambda *args, **kwargs: None)  # the job's message is lost
+    job, _ = services.transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+    Transcription.objects.filter(pk=job.pk).update(deadline_at=timezone.now())
+
+    worker = start_worker(beat=True, TRANSCRIPTION_REAPER_INTERVAL_SECONDS="1")
+
+    job = wait_for(job.pk, "completed", "failed", worker=worker)
+    assert "Task transcriptions.reap[" in worker.log
+    assert job.requeues == 1
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
