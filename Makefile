@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint worker beat system-packages prod-venv prod-check bench
+.PHONY: run test lint worker beat system-packages prod-venv prod-check soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ prod-venv:
 ## Boot the production settings (MariaDB, Redis, gunicorn, a Celery worker) and drive a full flow over HTTP.
 prod-check: system-packages $(VENV)/.installed-dev prod-venv
 	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/prod_check.py
+
+## Production settings under load for SOAK_MINUTES (default 5) while workers, MariaDB, Redis and OpenAI fail in turn.
+SOAK_MINUTES ?= 5
+soak: system-packages $(VENV)/.installed-dev prod-venv
+	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/soak.py --minutes $(SOAK_MINUTES)
 
 ## Every benchmark against local MariaDB and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), one summary table.
 bench: system-packages $(VENV)/.installed-dev

@@ -1,12 +1,16 @@
 """Razorpay as its HTTP API and its signatures look, for tests: real HMAC-SHA256 with test secrets."""
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import json
 import uuid
+from typing import TYPE_CHECKING
 
-from django.test import Client
-from rest_framework.test import APIClient
+if TYPE_CHECKING:  # importable without Django settings, by the soak's driver
+    from django.test import Client
+    from rest_framework.test import APIClient
 
 BASE_URL = "https://api.razorpay.test"
 KEY_ID = "rzp_test_1DP5mmOlF5G5ag"

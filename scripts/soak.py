@@ -1,0 +1,498 @@
+"""A soak with faults: production settings, many users, and every part of the stack failing in turn.
+
+gunicorn (2 workers), a Celery worker (2 processes) and beat, MariaDB and Redis reached through
+proxies that can be cut, and local fakes of OpenAI and Razorpay. 30 users run 24 journeys at once
+(top up and verify, with Razorpay's webhook racing the verify; upload; transcribe; poll; download)
+while, every minute: OpenAI answers 500s, then hangs past its timeout; a worker pool process and
+then the whole worker are SIGKILLed (and replaced); MariaDB and Redis each drop every connection
+for 5 s. Then it waits for the reaper and checks: no job left pending or processing, no money held,
+each payment credited once, no 5xx but the documented 503s, and `audit_ledger` clean.
+
+    python scripts/soak.py [--minutes 5] [--users 30] [--journeys 24]     (exit status 0 when every check passed)
+
+Run the service from a venv holding requirements.txt alone with SERVER_PYTHON (`make soak` does).
+"""
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import PYTHON, ffmpeg, manage, production_env, start_gunicorn, stop  # noqa: E402
+from tests.payments.fakes import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, checkout_signature, sign  # noqa: E402
+from tests.production.faults import CuttableProxy, child_pids, kill_hard, kill_with_children  # noqa: E402
+from tests.transcriptions.fake_openai import FakeOpenAI, Reply, error, transcript  # noqa: E402
+
+DATABASE = "soak"
+REDIS_DB, BROKER_DB = 12, 13
+FAULT_SECONDS = 5.0
+REAPER_INTERVAL_SECONDS = 5
+# Short deadlines, so the reaper's work shows within the run: clips are at most 12 s long.
+DEADLINES = {
+    "TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS": "20",
+    "TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND": "1",
+    "TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS": "60",
+    "TRANSCRIPTION_REAPER_INTERVAL_SECONDS": str(REAPER_INTERVAL_SECONDS),
+}
+# Every 503 the API documents; any other 5xx fails the soak.
+DOCUMENTED_503 = {
+    "service_unavailable",
+    "transcription_engine_unavailable",
+    "transcription_queue_unavailable",
+    "payment_provider_unavailable",
+}
+TERMINAL = ("completed", "failed")
+# A user waits this long for a job: past the processing deadline of a job whose worker died
+# (time limit + 2 minutes), plus the reaper's interval and the second run.
+POLL_SECONDS = 240
+
+
+# --- Fakes of the internet ------------------------------------------------------------------
+
+
+class FakeRazorpay:
+    """Razorpay's order API: `POST /v1/orders` creates an order for the asked amount."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                order = {
+                    "id": f"order_{uuid.uuid4().hex[:14]}",
+                    "entity": "order",
+                    "amount": body["amount"],
+                    "currency": body["currency"],
+                    "receipt": body.get("receipt"),
+                    "status": "created",
+                }
+                payload = json.dumps(order).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FaultyOpenAI(FakeOpenAI):
+    """The OpenAI fake, healthy, erroring or hanging as the fault schedule says."""
+
+    def __init__(self) -> None:
+        super().__init__(respond=self._answer, latency=0.3)
+        self.mode = "healthy"
+
+    def _answer(self, request) -> Reply:
+        if self.mode == "errors":
+            return error(500, "The server had an error while processing your request.")
+        if self.mode == "hangs":
+            return Reply(status=200, body=transcript(request).body, delay=60)
+        return transcript(request)
+
+
+# --- What the users see ---------------------------------------------------------------------
+
+
+@dataclass
+class Observed:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter = field(default_factory=Counter)
+    undocumented: list[str] = field(default_factory=list)
+    jobs: set[str] = field(default_factory=set)
+    payments: set[str] = field(default_factory=set)
+    unfinished_polls: int = 0
+
+    def record(self, name: str, response: requests.Response | None, seconds: float, error: str = "") -> None:
+        with self.lock:
+            if response is None:
+                self.statuses["no answer"] += 1
+                self.undocumented.append(f"{name}: no answer ({error})")
+                return
+            self.latencies[name].append(seconds)
+            self.statuses[response.status_code] += 1
+            if response.status_code >= 500:
+                code = _code(response)
+                if response.status_code != 503 or code not in DOCUMENTED_503:
+                    self.undocumented.append(f"{name}: {response.status_code} {code or response.text[:200]}")
+
+
+def _code(response: requests.Response) -> str:
+    try:
+        return response.json().get("code", "")
+    except ValueError:
+        return ""
+
+
+class Journey:
+    def __init__(self, base: str, token: str, clips: list[Path], observed: Observed) -> None:
+        self.base = base
+        self.observed = observed
+        self.clips = clips
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, name: str, method: str, path: str, **kwargs) -> requests.Response | None:
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, f"{self.base}{path}", timeout=30, **kwargs)
+        except requests.RequestException as exc:
+            self.observed.record(name, None, 0, repr(exc))
+            return None
+        self.observed.record(name, response, time.perf_counter() - started)
+        return response
+
+    def run(self) -> None:
+        self.call("wallet", "GET", "/api/wallet/details/")
+        self.top_up()
+        clip = random.choice(self.clips)  # noqa: S311 (load, not security)
+        with clip.open("rb") as file:
+            upload = self.call("upload", "POST", "/api/audio/", files={"file": (clip.name, file)})
+        if upload is None or upload.status_code != 201:
+            return
+        key = uuid.uuid4().hex
+        body = {"audio_file": upload.json()["id"]}
+        job = self.call("transcribe", "POST", "/api/transcriptions/", json=body, headers={"Idempotency-Key": key})
+        if job is not None and job.status_code >= 500:  # as a client would: once more, same key
+            time.sleep(1)
+            job = self.call("transcribe", "POST", "/api/transcriptions/", json=body, headers={"Idempotency-Key": key})
+        if job is None or job.status_code not in (201, 202):
+            return
+        job_id = job.json()["id"]
+        with self.observed.lock:
+            self.observed.jobs.add(job_id)
+        self.poll(job_id)
+
+    def top_up(self) -> None:
+        order = self.call("create_order", "POST", "/api/wallet/create_order/", json={"amount": "20.00"})
+        if order is None or order.status_code != 201:
+            return
+        order_id, payment_id = order.json()["order_id"], f"pay_{uuid.uuid4().hex[:14]}"
+        with self.observed.lock:
+            self.observed.payments.add(payment_id)
+        event = {
+            "entity": "event",
+            "event": "payment.captured",
+            "contains": ["payment"],
+            "payload": {
+                "payment": {
+                    "entity": {
+                        "id": payment_id,
+                        "entity": "payment",
+                        "amount": order.json()["amount_paise"],
+                        "currency": "INR",
+                        "status": "captured",
+                        "order_id": order_id,
+                        "method": "upi",
+                    }
+                }
+            },
+        }
+        raw = json.dumps(event).encode()
+        webhook = threading.Thread(  # Razorpay's webhook races the SPA's verify
+            target=self.call,
+            args=("webhook", "POST", "/api/payments/webhook/"),
+            kwargs={
+                "data": raw,
+                "headers": {
+                    "Content-Type": "application/json",
+                    "X-Razorpay-Signature": sign(raw, WEBHOOK_SECRET),
+                    "X-Razorpay-Event-Id": uuid.uuid4().hex,
+                    "Authorization": None,  # Razorpay signs; it has no user's token
+                },
+            },
+        )
+        webhook.start()
+        self.call(
+            "verify_payment",
+            "POST",
+            "/api/wallet/verify_payment/",
+            json={
+                "razorpay_order_id": order_id,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": checkout_signature(order_id, payment_id),
+            },
+        )
+        webhook.join()
+
+    def poll(self, job_id: str) -> None:
+        deadline = time.monotonic() + POLL_SECONDS
+        while time.monotonic() < deadline:
+            state = self.call("poll", "GET", f"/api/transcriptions/{job_id}/")
+            if state is not None and state.status_code == 200 and state.json()["status"] in TERMINAL:
+                if state.json()["status"] == "completed":
+                    self.call("download", "GET", f"/api/transcriptions/{job_id}/download/")
+                    self.call("download", "GET", f"/api/transcriptions/{job_id}/download/?format=srt")
+                return
+            time.sleep(0.5)
+        with self.observed.lock:
+            self.observed.unfinished_polls += 1
+
+
+# --- The run --------------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        command = [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"]
+        with self.log.open("a") as out:
+            return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+
+    def kill_a_child(self) -> None:
+        kill_hard(child_pids(self.process.pid)[:1])
+
+    def kill_and_replace(self) -> None:
+        kill_with_children(self.process)
+        time.sleep(2)
+        self.process = self._start()
+
+
+def faults(stop_at: float, openai: FaultyOpenAI, worker: Worker, db: CuttableProxy, cache: CuttableProxy) -> list[str]:
+    """Every minute, each fault once; returns what was injected and when."""
+    injected: list[str] = []
+    started = time.monotonic()
+
+    def at(offset: float) -> bool:
+        while time.monotonic() < started + offset:
+            if time.monotonic() >= stop_at:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def outage(name: str, cut, restore) -> None:
+        injected.append(f"{time.monotonic() - started:5.1f}s {name}")
+        cut()
+        time.sleep(FAULT_SECONDS)
+        restore()
+
+    def openai_mode(mode: str) -> tuple:
+        return (lambda: setattr(openai, "mode", mode), lambda: setattr(openai, "mode", "healthy"))
+
+    schedule = [
+        (6, "OpenAI answers 500", lambda: outage("OpenAI answers 500 for 5 s", *openai_mode("errors"))),
+        (12, "whole worker SIGKILLed", worker.kill_and_replace),
+        (20, "OpenAI hangs", lambda: outage("OpenAI hangs past its timeout for 5 s", *openai_mode("hangs"))),
+        (28, "pool process SIGKILLed", worker.kill_a_child),
+        (34, "MariaDB cut", lambda: outage("MariaDB drops every connection for 5 s", db.cut, db.restore)),
+        (46, "Redis cut", lambda: outage("Redis drops every connection for 5 s", cache.cut, cache.restore)),
+    ]
+    minute = 0
+    while True:
+        for offset, name, inject in schedule:
+            if not at(minute * 60 + offset):
+                return injected
+            if "SIGKILL" in name:
+                injected.append(f"{time.monotonic() - started:5.1f}s {name}")
+            inject()
+        minute += 1
+
+
+def make_clips(workdir: Path) -> list[Path]:
+    clips = []
+    for seconds in (3, 7, 12):
+        path = workdir / f"clip-{seconds}s.mp3"
+        ffmpeg("-f", "lavfi", "-i", f"sine=frequency=300:duration={seconds}", "-ac", "1", "-b:a", "32k", path)
+        clips.append(path)
+    return clips
+
+
+def fresh_services(env: dict[str, str]) -> None:
+    import MySQLdb
+    import redis
+
+    cursor = MySQLdb.connect(host="127.0.0.1", user="root").cursor()
+    cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
+    cursor.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4")
+    for db in (REDIS_DB, BROKER_DB):
+        redis.Redis(host="127.0.0.1", db=db).flushdb()
+    manage(env, "migrate", "--noinput", "-v", "0")
+
+
+def issue_tokens(env: dict[str, str], users: int) -> list[str]:
+    code = (
+        "import json; from accounts.services import user_create, user_issue_tokens; "
+        f"print(json.dumps([user_issue_tokens(user=user_create(email=f'soak{{i}}@example.com'))['access'] "
+        f"for i in range({users})]))"
+    )
+    return json.loads(manage(env, "shell", "-c", code).splitlines()[-1])
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else (values[0] if values else 0.0)
+
+
+def final_state(env: dict[str, str]) -> dict:
+    code = """
+import json
+from django.db.models import Count, Sum
+from transcriptions.models import Transcription
+from wallet.models import Hold, Transaction, Wallet
+jobs = Transcription.objects.values("status", "error_code").annotate(n=Count("pk"))
+totals = Wallet.objects.aggregate(held=Sum("held"), demo=Sum("demo_minutes_held"))
+print(json.dumps({
+    "jobs": [[row["status"], row["error_code"], row["n"]] for row in jobs],
+    "active": Transcription.objects.filter(status__in=["pending", "processing"]).count(),
+    "requeued": Transcription.objects.filter(requeues__gt=0).count(),
+    "held_for_finished": Hold.objects.filter(status="held", transcription__status__in=["completed", "failed"]).count(),
+    "held": str(totals["held"] or 0), "demo_held": str(totals["demo"] or 0),
+    "credited_payments": list(
+        Transaction.objects.filter(type="credit", payment_id__isnull=False).values_list("payment_id", flat=True)
+    ),
+}))
+"""
+    return json.loads(manage(env, "shell", "-c", code).splitlines()[-1])
+
+
+def run(args: argparse.Namespace, workdir: Path) -> bool:
+    openai, razorpay = FaultyOpenAI().__enter__(), FakeRazorpay()
+    db, cache = CuttableProxy("127.0.0.1", 3306), CuttableProxy("127.0.0.1", 6379)
+    direct = production_env(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=f"mysql://root@127.0.0.1:3306/{DATABASE}",
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{BROKER_DB}",
+        MEDIA_ROOT=str(workdir / "media"),
+        STATIC_ROOT=str(workdir / "static"),
+        PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
+        OPENAI_API_KEY="sk-soak",
+        OPENAI_BASE_URL=openai.base_url,
+        TRANSCRIPTION_ENGINE="openai",
+        OPENAI_TIMEOUT_SECONDS="3",
+        OPENAI_MAX_RETRIES="1",
+        RAZORPAY_KEY_ID=KEY_ID,
+        RAZORPAY_KEY_SECRET=KEY_SECRET,
+        RAZORPAY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        RAZORPAY_BASE_URL=razorpay.base_url,
+        **DEADLINES,
+    )
+    proxied = {
+        **direct,
+        "DATABASE_URL": f"mysql://root@127.0.0.1:{db.port}/{DATABASE}",
+        "REDIS_URL": f"redis://127.0.0.1:{cache.port}/{REDIS_DB}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{cache.port}/{BROKER_DB}",
+    }
+    fresh_services(direct)
+    tokens = issue_tokens(direct, args.users)
+    clips = make_clips(workdir)
+    server, base = start_gunicorn(proxied)
+    worker = Worker(proxied, workdir / "worker.log")
+    beat_command = [PYTHON, "-m", "celery", "-A", "config", "beat", f"--schedule={workdir / 'beat'}"]
+    beat = subprocess.Popen(
+        beat_command, cwd=ROOT, env=proxied, stdout=(workdir / "beat.log").open("w"), stderr=subprocess.STDOUT
+    )
+    observed = Observed()
+    started = time.monotonic()
+    stop_at = started + args.minutes * 60
+    injected: list[str] = []
+    try:
+        fault_thread = threading.Thread(target=lambda: injected.extend(faults(stop_at, openai, worker, db, cache)))
+        fault_thread.start()
+
+        def user_loop(index: int) -> None:
+            while time.monotonic() < stop_at:
+                Journey(base, tokens[index % len(tokens)], clips, observed).run()
+                index += args.journeys
+
+        journeys = [threading.Thread(target=user_loop, args=(i,)) for i in range(args.journeys)]
+        for thread in journeys:
+            thread.start()
+        for thread in journeys:
+            thread.join()
+        fault_thread.join()
+        load_seconds = time.monotonic() - started
+        # Drain: the longest a stranded job can wait is its processing deadline, then one reaper interval.
+        drain_limit = time.monotonic() + 20 + 12 + 60 + 60 + 3 * REAPER_INTERVAL_SECONDS + 30
+        while final_state(direct)["active"] and time.monotonic() < drain_limit:
+            time.sleep(REAPER_INTERVAL_SECONDS)
+        drained_seconds = time.monotonic() - started - load_seconds
+    finally:
+        for process in (beat, worker.process):
+            stop(process)
+        stop(server)
+        openai.__exit__(None, None, None)
+        razorpay.close()
+        db.close()
+        cache.close()
+
+    state = final_state(direct)
+    audit = subprocess.run([PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=direct, capture_output=True, text=True)
+    credited = state["credited_payments"]
+    requests_total = sum(observed.statuses.values())
+
+    print(f"\nsoak: {args.minutes} min of load, {args.users} users, {args.journeys} journeys at once")
+    print(f"  requests          {requests_total}  by status: {dict(sorted(observed.statuses.items(), key=str))}")
+    print(f"  jobs              {len(observed.jobs)} requested; by status and code: {state['jobs']}")
+    print(f"  requeued by reaper {state['requeued']}; drained {drained_seconds:.0f} s after the load")
+    print(f"  faults injected   {len(injected)}")
+    for line in injected:
+        print(f"                    {line}")
+    print(
+        "  p95 latency       " + ", ".join(f"{name} {p95(v) * 1000:.0f} ms" for name, v in observed.latencies.items())
+    )
+    checks = {
+        "stranded jobs (pending or processing)": (state["active"], 0),
+        "holds still held for finished jobs": (state["held_for_finished"], 0),
+        "money held": (Decimal(state["held"]), 0),
+        "demo minutes held": (Decimal(state["demo_held"]), 0),
+        "payments credited more than once": (len(credited) - len(set(credited)), 0),
+        "verified payments not credited": (len(observed.payments - set(credited)) if observed.payments else 0, 0),
+        "5xx other than documented 503s": (len(observed.undocumented), 0),
+        "polls that never saw the job finish": (observed.unfinished_polls, 0),
+        "audit_ledger exit status": (audit.returncode, 0),
+    }
+    passed = True
+    for name, (value, expected) in checks.items():
+        ok = value == expected
+        passed &= ok
+        print(f"  {'ok  ' if ok else 'FAIL'} {name}: {value}")
+    for line in observed.undocumented[:20]:
+        print(f"       {line}")
+    if not passed:
+        print("--- worker log (end) ---\n" + (workdir / "worker.log").read_text()[-4000:])
+    return passed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--journeys", type=int, default=24)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        passed = run(args, Path(tmp))
+    print("soak passed" if passed else "soak FAILED")
+    raise SystemExit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
