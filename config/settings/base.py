@@ -125,6 +125,8 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Without a broker, jobs run in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker there is no beat either: the web process runs CELERY_BEAT_SCHEDULE itself.
+SCHEDULE_IN_PROCESS = env.bool("SCHEDULE_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 # A message is acknowledged once its task has run, not when a worker takes it: one whose worker

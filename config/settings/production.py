@@ -28,6 +28,7 @@ env("REDIS_URL")  # required here; base.py builds the Redis cache from it
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
+SCHEDULE_IN_PROCESS = False  # Celery beat runs the schedule
 
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env.int("NUM_PROXIES", default=1)}  # noqa: F405
