@@ -53,6 +53,10 @@ def _broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+def bad_request(request, exception=None):
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
 def server_error(request, *args, **kwargs):
     return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
 

@@ -1,7 +1,10 @@
+import json
+
 import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path
+from openapi_spec_validator import validate
 
 from config import urls as project_urls
 
@@ -28,6 +31,13 @@ def test_unknown_url_is_json_404():
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+def test_a_request_for_an_unknown_host_is_a_json_400():
+    response = Client(HTTP_HOST="attacker.example").get("/api/auth/user/")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+
+
 def _boom(request):
     raise RuntimeError("secret internals")
 
@@ -51,5 +61,50 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     assert "/api/auth/user/" in (tmp_path / "schema.yaml").read_text()
 
 
-def test_docs_page_is_served(client):
-    assert client.get("/api/docs/").status_code == 200
+def test_the_served_schema_is_valid_openapi_to_an_independent_validator(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    validate(json.loads(schema.content))  # raises on the first error
+
+
+MULTIPART_BODY = "--x\r\nContent-Disposition: form-data; name=audio_file\r\n\r\n1\r\n--x--"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        ("/api/wallet/create_order/", "amount=10.00", "application/x-www-form-urlencoded"),
+        ("/api/transcriptions/", MULTIPART_BODY, "multipart/form-data; boundary=x"),
+        ("/api/auth/token/refresh/", "refresh=abc", "text/plain"),
+    ],
+)
+def test_a_json_endpoint_refuses_other_bodies_with_415(api_client, path, body, content_type):
+    response = api_client.generic("POST", path, body, content_type=content_type)
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+@pytest.mark.django_db
+def test_the_upload_endpoint_refuses_json_with_415(api_client):
+    response = api_client.post("/api/audio/", {"file": "not a file"}, format="json")
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_the_schema_declares_json_bodies_as_json_only_and_uploads_as_multipart_only(tmp_path):
+    call_command("spectacular", "--format", "openapi-json", "--file", str(tmp_path / "schema.json"))
+    schema = json.loads((tmp_path / "schema.json").read_text())
+
+    bodies = {
+        (path, method): sorted(operation["requestBody"]["content"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+
+    assert bodies.pop(("/api/audio/", "post")) == ["multipart/form-data"]
+    assert bodies
+    assert set(map(tuple, bodies.values())) == {("application/json",)}

@@ -91,7 +91,7 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         transcription, created = transcription_create(
             user=request.user,
             audio_file_id=serializer.validated_data["audio_file"],
-            language=serializer.validated_data["language"],
+            language=serializer.validated_data.get("language", ""),
             idempotency_key=_idempotency_key(request),
         )
         if not created and transcription.response_status is None and transcription.status in ACTIVE_STATUSES:

@@ -5,6 +5,7 @@ the test's `respond` function returns. By default: a transcript naming the uploa
 two segments covering the upload's real duration (measured with ffprobe) for `verbose_json`.
 """
 
+import contextlib
 import json
 import subprocess
 import tempfile
@@ -156,6 +157,7 @@ class FakeOpenAI:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    self.wfile.write(payload)
 
         return Handler
