@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import views
@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/wallet/", include("wallet.urls")),
     path("api/", include("payments.urls")),
     path("api/transcriptions/", include("transcriptions.urls")),
+    re_path(r"^api/", views.api_not_found),  # last: what nothing above matched
 ]
 
 handler400 = "config.views.bad_request"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 
 from config.celery import app as celery_app
 
@@ -63,3 +64,20 @@ def server_error(request, *args, **kwargs):
 
 def not_found(request, exception=None):
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def api_not_found(request, rest: str = ""):
+    """Any `/api/` URL that matches nothing, in every mode (DEBUG's HTML page and its APPEND_SLASH
+    error for a POST included): a JSON 404 that names the URL meant when only the slash is missing."""
+    detail = "Not found."
+    if not request.path.endswith("/") and _resolves(request.path + "/"):
+        detail = f"Not found. API URLs end with a slash: {request.path}/"
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not api_not_found

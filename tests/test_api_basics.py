@@ -1,6 +1,10 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path
@@ -108,3 +112,42 @@ def test_the_schema_declares_json_bodies_as_json_only_and_uploads_as_multipart_o
     assert bodies.pop(("/api/audio/", "post")) == ["multipart/form-data"]
     assert bodies
     assert set(map(tuple, bodies.values())) == {("application/json",)}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_api_url_is_a_json_404_in_every_mode(settings, debug):
+    settings.DEBUG = debug
+
+    response = Client().get("/api/no/such/thing/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_post_without_the_trailing_slash_is_a_json_404_naming_the_url(api_client, settings, debug):
+    settings.DEBUG = debug
+
+    response = api_client.post("/api/transcriptions", {"audio_file": "x"})
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Not found. API URLs end with a slash: /api/transcriptions/",
+        "code": "not_found",
+    }
+
+
+def test_local_settings_let_an_spa_dev_server_call_the_api_when_debug_is_on():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CORS_ALLOWED_ORIGINS)"
+    env = {key: value for key, value in os.environ.items() if key not in ("CORS_ALLOWED_ORIGINS", "DEBUG")}
+
+    def origins(**extra: str) -> str:
+        environment = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.local", **extra}
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True
+        ).stdout.strip()
+
+    assert origins() == "['http://localhost:5173', 'http://localhost:3000']"
+    assert origins(DEBUG="false") == "[]"
+    assert origins(CORS_ALLOWED_ORIGINS="https://app.example.com") == "['https://app.example.com']"

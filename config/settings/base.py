@@ -291,6 +291,13 @@ RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default="")
 RAZORPAY_BASE_URL = env("RAZORPAY_BASE_URL", default="https://api.razorpay.com")
 RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
 
+# --- Metrics ------------------------------------------------------------------
+# prometheus_client reads this from the environment when the apps load, right after these settings,
+# and writes each process's values there: make sure it exists in every process (web, worker, beat).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
 # --- Logging ------------------------------------------------------------------
 # `json` gives one JSON object a line (for log shippers); `plain` is for a terminal.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")

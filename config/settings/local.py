@@ -4,3 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+
+# An SPA's dev server (Vite, Create React App / Next.js) may call the API from the browser.
+if DEBUG and not env.list("CORS_ALLOWED_ORIGINS", default=[]):
+    CORS_ALLOWED_ORIGINS = ["http://localhost:5173", "http://localhost:3000"]
+    CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS

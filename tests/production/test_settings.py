@@ -71,3 +71,25 @@ def test_the_metrics_directory_is_created_when_the_process_starts(tmp_path):
 
     assert metrics_dir.is_dir()
     assert list(metrics_dir.glob("*.db"))  # prometheus_client wrote this process's values there
+
+
+def test_env_example_copied_as_it_is_gives_a_working_local_setup(tmp_path):
+    example = {}
+    for line in (settings.BASE_DIR / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            example[key] = value
+    clean = {key: value for key, value in os.environ.items() if key not in example}
+    env = {**clean, **example, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"  # the example's file, somewhere disposable
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.CELERY_TASK_ALWAYS_EAGER, settings.TRANSCRIPTION_ENGINE, "
+        "settings.CORS_ALLOWED_ORIGINS, settings.CSRF_TRUSTED_ORIGINS)"
+    )
+
+    check = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True)
+    seen = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
+
+    assert check.returncode == 0, check.stderr
+    assert seen.stdout.split() == ["True", "True", "local", "['http://localhost:5173']", "['http://localhost:5173']"]
