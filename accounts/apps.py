@@ -7,8 +7,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
-        from accounts.authentication import forget_cached_user
+        from accounts.authentication import forget_saved_user
 
         # Any save of a user (admin, deactivation, sign-in updates) drops its cached copy.
-        post_save.connect(forget_cached_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user")
-        post_delete.connect(forget_cached_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user_del")
+        post_save.connect(forget_saved_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user")
+        post_delete.connect(forget_saved_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user_del")

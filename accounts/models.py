@@ -49,3 +49,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class EndedSession(models.Model):
+    """A sign-in ended by logout. Every JWT pair carries its session's id (`sid`), kept through
+    refresh rotation; access tokens of an ended session are refused until they would have expired."""
+
+    session_id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ended_sessions")
+    ended_at = models.DateTimeField(auto_now_add=True)
+    # When the last access token of the session expires: the row is needed until then.
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="ended_session_user_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} of {self.user_id}"

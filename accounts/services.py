@@ -1,4 +1,6 @@
+import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
@@ -6,12 +8,14 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.authentication import SESSION_CLAIM, forget_cached_user
 from accounts.exceptions import AccountDisabled, EmailInUse, InvalidRefreshToken, ProviderEmailMissing
-from accounts.models import User
+from accounts.models import EndedSession, User
 from accounts.social import social_login_verify
 from wallet.services import wallet_create
 
@@ -44,19 +48,31 @@ def user_create(
 
 
 def user_issue_tokens(*, user: User) -> dict[str, str]:
+    """A new JWT pair: a new session, whose id every token refreshed from it keeps."""
     refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = str(uuid.uuid4())  # copied into its access tokens and kept by rotation
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 def user_logout(*, user: User, refresh: str) -> None:
-    """Blacklist the caller's refresh token, so it can no longer be refreshed."""
+    """End the session of the caller's refresh token: the token is blacklisted (no more refreshes)
+    and every access token issued in that session is refused from now on (see authentication)."""
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
         raise InvalidRefreshToken()
-    token.blacklist()
+    now = timezone.now()
+    with transaction.atomic():
+        token.blacklist()
+        if session_id := token.get(SESSION_CLAIM):
+            EndedSession.objects.get_or_create(
+                session_id=session_id,
+                defaults={"user": user, "expires_at": now + api_settings.ACCESS_TOKEN_LIFETIME},
+            )
+        EndedSession.objects.filter(user=user, expires_at__lte=now).delete()  # no token of theirs is valid
+        transaction.on_commit(partial(forget_cached_user, user_id=user.pk))
 
 
 @dataclass(frozen=True)

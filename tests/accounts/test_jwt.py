@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
+from accounts.models import EndedSession, User
 from accounts.services import user_issue_tokens
 
 USER_URL = "/api/auth/user/"
@@ -90,6 +92,58 @@ def test_logout_blacklists_refresh_token(api_client, anon_client, user):
 
     assert response.status_code == 204
     assert refreshed.status_code == 401
+
+
+def bearer(access: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+def test_logout_ends_the_session_its_access_tokens_are_refused_at_once(user, django_capture_on_commit_callbacks):
+    session = user_issue_tokens(user=user)
+    other_device = user_issue_tokens(user=user)
+    client = bearer(session["access"])
+    assert client.get("/api/auth/user/").status_code == 200  # the user is now cached
+
+    with django_capture_on_commit_callbacks(execute=True):  # the cached user is dropped after commit
+        logout = client.post("/api/auth/logout/", {"refresh": session["refresh"]})
+    after = client.get("/api/auth/user/")
+
+    assert logout.status_code == 204
+    assert after.status_code == 401
+    assert after.json() == {"detail": "This session has ended (signed out). Sign in again.", "code": "session_ended"}
+    assert bearer(other_device["access"]).get("/api/auth/user/").status_code == 200  # other sign-ins go on
+
+
+def test_logout_after_refreshes_ends_the_access_tokens_issued_before_them_too(
+    user, anon_client, django_capture_on_commit_callbacks
+):
+    first = user_issue_tokens(user=user)
+    assert bearer(first["access"]).get("/api/auth/user/").status_code == 200
+    refreshed = anon_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bearer(refreshed["access"]).post("/api/auth/logout/", {"refresh": refreshed["refresh"]})
+
+    assert bearer(first["access"]).get("/api/auth/user/").status_code == 401
+    assert bearer(refreshed["access"]).get("/api/auth/user/").status_code == 401
+    assert anon_client.post("/api/auth/token/refresh/", {"refresh": refreshed["refresh"]}).status_code == 401
+
+
+def test_an_ended_session_is_kept_only_while_its_access_tokens_could_be_valid(user, settings):
+    session = user_issue_tokens(user=user)
+    bearer(session["access"]).post("/api/auth/logout/", {"refresh": session["refresh"]})
+    ended = EndedSession.objects.get(user=user)
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    assert timezone.now() + lifetime - timedelta(minutes=1) < ended.expires_at <= timezone.now() + lifetime
+
+    EndedSession.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    later = user_issue_tokens(user=user)
+    bearer(later["access"]).post("/api/auth/logout/", {"refresh": later["refresh"]})
+
+    assert list(EndedSession.objects.filter(user=user).values_list("session_id", flat=True)) != [ended.pk]
+    assert EndedSession.objects.filter(user=user).count() == 1  # the expired one was pruned
 
 
 def test_logout_refuses_another_users_refresh_token(api_client, other_user, anon_client):
