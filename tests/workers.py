@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +21,11 @@ from transcriptions.models import Transcription
 
 
 @contextmanager
-def sending_to(broker_url: str, **conf) -> Iterator[None]:
-    """Tasks go to `broker_url` instead of running in-process, as in production."""
+def sending_to(broker_url: str, queue: str = "celery", **conf) -> Iterator[None]:
+    """Tasks go to `queue` at `broker_url` instead of running in-process, as in production."""
     app = Celery("transcription", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=broker_url, task_always_eager=False, **conf)
+    app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue, **conf)
     previous = current_celery_app._get_current_object()
     app.set_current()
     try:
@@ -45,14 +46,22 @@ def database_url(host: str | None = None, port: int | None = None) -> str:
     return f"mysql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
 
 
-def empty_broker(broker_url: str) -> None:
-    redis.Redis.from_url(broker_url).flushdb()  # no message left by an earlier test
+@contextmanager
+def own_queue(broker_url: str) -> Iterator[str]:
+    """A queue for one test alone: test runs sharing the Redis never take each other's tasks."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield queue
+    finally:
+        redis.Redis.from_url(broker_url).delete(queue)
 
 
 class Worker:
     """`celery worker` in a process of its own, its log in a file."""
 
-    def __init__(self, log: Path, *, broker_url: str, pool: str = "prefork", beat: bool = False, **env: str) -> None:
+    def __init__(
+        self, log: Path, *, broker_url: str, queue: str, pool: str = "prefork", beat: bool = False, **env: str
+    ) -> None:
         self.log_path = log
         environment = {
             **os.environ,
@@ -60,6 +69,7 @@ class Worker:
             "DATABASE_URL": database_url(),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "CELERY_BROKER_URL": broker_url,
+            "CELERY_QUEUE": queue,
             "OPENAI_API_KEY": "",
             "TRANSCRIPTION_ENGINE": "local",
             **env,

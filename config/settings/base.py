@@ -126,6 +126,8 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Without a broker, jobs run in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# The queue jobs go through: deployments (or test runs) that share one Redis keep apart by it.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 # Without a broker there is no beat either: the web process runs CELERY_BEAT_SCHEDULE itself.
 SCHEDULE_IN_PROCESS = env.bool("SCHEDULE_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.production.faults import CuttableProxy
-from tests.workers import Worker, database_url, empty_broker, sending_to, wait_for
+from tests.workers import Worker, database_url, own_queue, sending_to, wait_for
 from transcriptions import services
 from transcriptions.models import Transcription
 from transcriptions.services import transcription_reap
@@ -31,14 +31,19 @@ def openai(fake_openai):
 
 
 @pytest.fixture
-def start_worker(tmp_path, openai):
-    empty_broker(BROKER_URL)
+def queue():
+    with own_queue(BROKER_URL) as name:
+        yield name
+
+
+@pytest.fixture
+def start_worker(tmp_path, openai, queue):
     workers = []
 
     def start(beat: bool = False, **env: str) -> Worker:
         env = {"TRANSCRIPTION_ENGINE": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.base_url, **env}
         broker_url = env.pop("CELERY_BROKER_URL", BROKER_URL)
-        worker = Worker(tmp_path / f"worker-{len(workers)}.log", broker_url=broker_url, beat=beat, **env)
+        worker = Worker(tmp_path / f"worker-{len(workers)}.log", broker_url=broker_url, queue=queue, beat=beat, **env)
         workers.append(worker)
         return worker
 
@@ -47,8 +52,8 @@ def start_worker(tmp_path, openai):
         worker.stop()
 
 
-def request_job(client, audio) -> str:
-    with sending_to(BROKER_URL):
+def request_job(client, audio, queue: str) -> str:
+    with sending_to(BROKER_URL, queue):
         response = client.post(URL, {"audio_file": str(audio.pk)}, format="json")
     assert response.status_code == 202, response.json()
     return response.json()["id"]
@@ -77,10 +82,10 @@ def assert_nothing_held(user) -> None:
 
 
 def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_runs_again(
-    start_worker, openai, user, make_audio_file, speech_wav, api_client
+    start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
     worker = start_worker()
-    job_id = request_job(api_client, make_audio_file(user, speech_wav))
+    job_id = request_job(api_client, make_audio_file(user, speech_wav), queue)
     engine_called(openai)
 
     worker.kill_children()  # SIGKILL while the engine call is in flight
@@ -94,10 +99,10 @@ def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_runs_again(
 
 
 def test_a_whole_worker_killed_mid_job_is_finished_by_the_reaper_and_a_new_worker(
-    start_worker, openai, user, make_audio_file, speech_wav, api_client
+    start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
     worker = start_worker()
-    job_id = request_job(api_client, make_audio_file(user, speech_wav))
+    job_id = request_job(api_client, make_audio_file(user, speech_wav), queue)
     engine_called(openai)
 
     worker.kill()  # parent and pool together: the message stays unacknowledged in Redis
@@ -126,15 +131,15 @@ def database_proxy():
 
 @pytest.mark.parametrize("when", ["before the worker takes the job", "while the engine runs"])
 def test_the_database_cut_under_a_worker_is_retried_until_the_job_completes(
-    when, database_proxy, start_worker, openai, user, make_audio_file, speech_wav, api_client
+    when, database_proxy, start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
     worker = start_worker(DATABASE_URL=database_url("127.0.0.1", database_proxy.port), CONN_MAX_AGE="60")
     audio = make_audio_file(user, speech_wav)
     if when == "before the worker takes the job":
         database_proxy.cut()
-        job_id = request_job(api_client, audio)  # the web process reaches the database directly
+        job_id = request_job(api_client, audio, queue)  # the web process reaches the database directly
     else:
-        job_id = request_job(api_client, audio)
+        job_id = request_job(api_client, audio, queue)
         engine_called(openai)
         database_proxy.cut()  # the result arrives while the database is gone
     time.sleep(ENGINE_SECONDS + 2)
@@ -147,17 +152,17 @@ def test_the_database_cut_under_a_worker_is_retried_until_the_job_completes(
 
 
 def test_the_broker_cut_under_a_busy_worker_loses_no_job(
-    start_worker, openai, user, make_audio_file, speech_wav, api_client
+    start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
     proxy = CuttableProxy("127.0.0.1", 6379)
     try:
         worker = start_worker(CELERY_BROKER_URL=f"redis://127.0.0.1:{proxy.port}/7")
-        first = request_job(api_client, make_audio_file(user, speech_wav))
+        first = request_job(api_client, make_audio_file(user, speech_wav), queue)
         engine_called(openai)
         proxy.cut()
         time.sleep(ENGINE_SECONDS + 1)
         proxy.restore()
-        second = request_job(api_client, make_audio_file(user, speech_wav))  # queued once the broker is back
+        second = request_job(api_client, make_audio_file(user, speech_wav), queue)  # queued once the broker is back
 
         jobs = [wait_for(job_id, "completed", "failed", worker=worker) for job_id in (first, second)]
     finally:

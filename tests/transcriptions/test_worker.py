@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.workers import Worker, empty_broker, sending_to, wait_for
+from tests.workers import Worker, own_queue, sending_to, wait_for
 from transcriptions.models import Transcription
 from wallet.models import Hold, Wallet
 
@@ -17,17 +17,24 @@ URL = "/api/transcriptions/"
 
 
 @pytest.fixture
-def worker(tmp_path):
-    empty_broker(BROKER_URL)
-    worker = Worker(tmp_path / "worker.log", broker_url=BROKER_URL)
+def queue():
+    with own_queue(BROKER_URL) as name:
+        yield name
+
+
+@pytest.fixture
+def worker(tmp_path, queue):
+    worker = Worker(tmp_path / "worker.log", broker_url=BROKER_URL, queue=queue)
     yield worker
     worker.stop()
 
 
-def test_a_worker_on_redis_runs_the_queued_job_to_completion(worker, user, make_audio_file, speech_wav, api_client):
+def test_a_worker_on_redis_runs_the_queued_job_to_completion(
+    worker, queue, user, make_audio_file, speech_wav, api_client
+):
     audio = make_audio_file(user, speech_wav)
 
-    with sending_to(BROKER_URL):
+    with sending_to(BROKER_URL, queue):
         response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
 
     assert response.status_code == 202
