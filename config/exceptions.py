@@ -25,8 +25,9 @@ class DomainError(Exception):
     # Set on errors that mean an outside provider failed, so they are counted in /metrics.
     provider: str | None = None
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, **extra: str) -> None:
         self.detail = detail or self.default_detail
+        self.extra = extra  # more members of the error body, such as the id of what the request met
         super().__init__(self.detail)
 
 
@@ -55,7 +56,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         if exc.provider:
             provider_errors_total.labels(provider=exc.provider, kind=exc.code).inc()
-        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+        return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

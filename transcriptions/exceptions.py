@@ -20,6 +20,15 @@ class TranscriptionInProgress(DomainError):
     default_detail = "This audio file is already being transcribed."
 
 
+class AlreadyTranscribed(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "already_transcribed"
+    default_detail = (
+        "This audio file already has a transcription with these options (`transcription_id`); "
+        'send "force": true to pay for another.'
+    )
+
+
 class IdempotencyKeyInUse(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "idempotency_key_in_use"

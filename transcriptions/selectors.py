@@ -15,9 +15,11 @@ def audio_has_active_transcription(*, audio_file_id) -> bool:
     return Transcription.objects.filter(audio_file_id=audio_file_id, status__in=ACTIVE_STATUSES).exists()
 
 
-def transcription_audio_file_get(*, user, audio_file_id) -> AudioFile:
-    """The caller's audio file; anyone else's is `AudioFileNotFound`, as if it did not exist."""
-    audio_file = AudioFile.objects.filter(user=user, pk=audio_file_id).first()
+def transcription_audio_file_get(*, user, audio_file_id, for_update: bool = False) -> AudioFile:
+    """The caller's audio file; anyone else's is `AudioFileNotFound`, as if it did not exist.
+    `for_update` locks its row until the caller's transaction ends."""
+    audio_files = AudioFile.objects.select_for_update() if for_update else AudioFile.objects
+    audio_file = audio_files.filter(user=user, pk=audio_file_id).first()
     if audio_file is None:
         raise AudioFileNotFound()
     return audio_file

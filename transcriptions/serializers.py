@@ -16,6 +16,13 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         help_text="ISO-639-1 code of the spoken language; detected when left out.",
     )
 
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Transcribe again (and pay again) audio that already has a completed transcription with "
+        "these options; without it that is 409 `already_transcribed`.",
+    )
+
     def validate_language(self, value: str) -> str:
         return value.lower()
 

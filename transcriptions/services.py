@@ -25,6 +25,7 @@ from django.utils import timezone
 from config import metrics
 from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
 from transcriptions.exceptions import (
+    AlreadyTranscribed,
     IdempotencyKeyReused,
     TranscriptionFailed,
     TranscriptionInProgress,
@@ -58,19 +59,21 @@ class TimeLimits:
 
 
 def transcription_create(
-    *, user, audio_file_id, language: str = "", idempotency_key: str | None = None
+    *, user, audio_file_id, language: str = "", force: bool = False, idempotency_key: str | None = None
 ) -> tuple[Transcription, bool]:
     """Request a transcription of one of the caller's audio files, paying for it up front.
 
-    One transaction creates the `pending` job and holds its whole cost (`wallet_reserve` locks
-    the wallet row until commit); after commit the job is queued, or on the embedded default run
-    in-process before this returns. Returns `(job, True)`, or `(first job, False)` when
-    `idempotency_key` was already used by this user: the unique constraint on (user, key)
-    decides a race, so a key makes at most one job.
+    One transaction locks the audio file's row (a second request for it, such as a double click,
+    waits and then sees this one's job), creates the `pending` job and holds its whole cost
+    (`wallet_reserve` locks the wallet row: the lock order is audio file, then wallet). After
+    commit the job is queued, or on the embedded default run in-process before this returns.
+    Returns `(job, True)`, or `(first job, False)` when `idempotency_key` was already used by this
+    user: the unique constraint on (user, key) decides a race, so a key makes at most one job.
 
-    Raises `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`, `InsufficientBalance`
-    and `TranscriptionInProgress` (this audio already has a pending or processing job), all with
-    nothing created; `IdempotencyKeyReused` when the key was used for another audio file.
+    Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`,
+    `AlreadyTranscribed` (a job with the same options is active, or completed and `force` is
+    not set), `TranscriptionInProgress` (a job with other options is active), `InsufficientBalance`;
+    `IdempotencyKeyReused` when the key was used for another audio file.
     """
     if idempotency_key:
         first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
@@ -83,6 +86,12 @@ def transcription_create(
     minutes = billable_minutes(audio_file.duration_seconds)
     try:
         with transaction.atomic():
+            audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id, for_update=True)
+            if idempotency_key:  # a request with the same key committed while this one waited
+                first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
+                if first is not None:
+                    return _replayed(first, audio_file_id), False
+            _refuse_duplicate(audio_file=audio_file, language=language, force=force)
             job = Transcription.objects.create(
                 user=user,
                 audio_file=audio_file,
@@ -96,14 +105,6 @@ def transcription_create(
                 deadline_at=timezone.now() + timedelta(seconds=settings.TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS),
             )
             hold = wallet_reserve(user=user, transcription=job, minutes=minutes)
-            # Under the wallet lock wallet_reserve holds until commit: a concurrent request for the
-            # same audio waits for it, then sees this job.
-            if (
-                Transcription.objects.filter(audio_file=audio_file, status__in=ACTIVE_STATUSES)
-                .exclude(pk=job.pk)
-                .exists()
-            ):
-                raise TranscriptionInProgress()
             job.demo_minutes_used = hold.demo_minutes
             job.charged_minutes = minutes - hold.demo_minutes
             job.amount = hold.amount
@@ -118,6 +119,18 @@ def transcription_create(
         raise
     job.refresh_from_db()  # it may have run already
     return job, True
+
+
+def _refuse_duplicate(*, audio_file, language: str, force: bool) -> None:
+    """One active job per audio file; and no second job with the same options as an active one,
+    or as a completed one unless `force`. Call under the audio file's row lock."""
+    jobs = Transcription.objects.filter(audio_file=audio_file)
+    duplicate_statuses = ACTIVE_STATUSES if force else (*ACTIVE_STATUSES, Status.COMPLETED)
+    same = jobs.filter(language=language, status__in=duplicate_statuses).order_by("-created_at").first()
+    if same is not None:
+        raise AlreadyTranscribed(transcription_id=str(same.pk))
+    if jobs.filter(status__in=ACTIVE_STATUSES).exists():
+        raise TranscriptionInProgress()
 
 
 def _replayed(first: Transcription, audio_file_id) -> Transcription:

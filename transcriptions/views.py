@@ -73,7 +73,10 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             202: OpenApiResponse(TranscriptionOutputSerializer, description="Queued for a worker; poll it."),
             400: OpenApiResponse(description="`invalid`, `insufficient_balance`, `unsupported_language`"),
             404: OpenApiResponse(description="Not one of your audio files."),
-            409: OpenApiResponse(description="`transcription_in_progress`, `idempotency_key_in_use`"),
+            409: OpenApiResponse(
+                description="`already_transcribed` (with `transcription_id`), `transcription_in_progress`, "
+                "`idempotency_key_in_use`"
+            ),
             422: OpenApiResponse(
                 description="`transcription_rejected`: the engine refused this audio (job failed, nothing charged); "
                 "`idempotency_key_reused`"
@@ -92,6 +95,7 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             user=request.user,
             audio_file_id=serializer.validated_data["audio_file"],
             language=serializer.validated_data.get("language", ""),
+            force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )
         if not created and transcription.response_status is None and transcription.status in ACTIVE_STATUSES:

@@ -190,17 +190,57 @@ def test_a_language_the_engine_cannot_do_is_400(post, user, make_audio_file, spe
     assert response.json()["code"] == "unsupported_language"
 
 
-def test_create_twice_for_audio_still_being_transcribed_is_409(
+def test_the_same_request_again_while_the_first_runs_is_409_already_transcribed_even_with_force(
+    api_client, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    audio = make_audio_file(user, speech_wav)
+    with django_capture_on_commit_callbacks(execute=False):
+        first = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+
+    again = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+    forced = api_client.post(URL, {"audio_file": str(audio.pk), "force": True}, format="json")
+
+    for response in (again, forced):
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "This audio file already has a transcription with these options (`transcription_id`); "
+            'send "force": true to pay for another.',
+            "code": "already_transcribed",
+            "transcription_id": first.json()["id"],
+        }
+    assert Transcription.objects.count() == 1
+
+
+def test_other_options_while_a_job_runs_is_409_in_progress(
     api_client, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
 ):
     audio = make_audio_file(user, speech_wav)
     with django_capture_on_commit_callbacks(execute=False):
         api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
 
-    response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+    response = api_client.post(URL, {"audio_file": str(audio.pk), "language": "en"}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "transcription_in_progress"
+
+
+@committing
+def test_a_completed_transcription_asked_again_is_409_unless_forced_and_paid_again(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    audio = make_audio_file(user, speech_wav)
+    first = post({"audio_file": str(audio.pk), "language": "en"})
+    demo_left = Wallet.objects.get(user=user).demo_minutes_remaining
+
+    again = post({"audio_file": str(audio.pk), "language": "EN"})
+    forced = post({"audio_file": str(audio.pk), "language": "en", "force": True})
+    other_language = post({"audio_file": str(audio.pk), "language": "de"})
+
+    assert first.status_code == forced.status_code == other_language.status_code == 201
+    assert (again.status_code, again.json()["code"]) == (409, "already_transcribed")
+    assert again.json()["transcription_id"] == first.json()["id"]
+    assert forced.json()["id"] != first.json()["id"]
+    assert Wallet.objects.get(user=user).demo_minutes_remaining < demo_left  # the forced run was paid
 
 
 def test_create_needs_a_signed_in_user(anon_client):
@@ -214,7 +254,7 @@ def test_create_is_throttled_per_user(post, user, make_audio_file, speech_wav, f
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"transcribe": "2/min"})
     audio = make_audio_file(user, speech_wav)
 
-    statuses = [post({"audio_file": str(audio.pk)}).status_code for _ in range(3)]
+    statuses = [post({"audio_file": str(audio.pk), "force": True}).status_code for _ in range(3)]
 
     assert statuses == [201, 201, 429]
     assert Transcription.objects.count() == 2

@@ -90,7 +90,10 @@ def test_the_same_audio_posted_five_times_at_once_makes_one_job(user, make_audio
     responses = post_all([(client_for(user), {"audio_file": str(audio.pk)}, {}) for _ in range(5)])
 
     assert Counter(response.status_code for response in responses) == {201: 1, 409: 4}
-    assert {response.json()["code"] for response in responses if response.status_code == 409} == {
-        "transcription_in_progress"
-    }
+    first = next(response.json()["id"] for response in responses if response.status_code == 201)
+    assert {
+        (response.json()["code"], response.json()["transcription_id"])
+        for response in responses
+        if response.status_code == 409
+    } == {("already_transcribed", first)}
     assert Transcription.objects.count() == Hold.objects.count() == 1

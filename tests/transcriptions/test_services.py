@@ -10,6 +10,7 @@ from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import Reply, error, transcript
 from transcriptions import services
 from transcriptions.exceptions import (
+    AlreadyTranscribed,
     AudioFileNotFound,
     IdempotencyKeyReused,
     TranscriptionInProgress,
@@ -228,14 +229,19 @@ def test_audio_being_transcribed_cannot_be_sent_again_until_done(
     with django_capture_on_commit_callbacks() as queued:  # queued, not yet run
         first, _ = transcription_create(user=user, audio_file_id=audio.pk)
 
+    with pytest.raises(AlreadyTranscribed) as same_options:
+        transcription_create(user=user, audio_file_id=audio.pk, force=True)  # force never runs two at once
     with pytest.raises(TranscriptionInProgress):
-        transcription_create(user=user, audio_file_id=audio.pk)
+        transcription_create(user=user, audio_file_id=audio.pk, language="en")
+    assert same_options.value.extra == {"transcription_id": str(first.pk)}
     assert Transcription.objects.count() == 1
     assert wallet_of(user).demo_minutes_held == first.billable_minutes
 
     for callback in queued:  # what commit starts: the job among it
         callback()
-    again, created = transcription_create(user=user, audio_file_id=audio.pk)
+    with pytest.raises(AlreadyTranscribed):
+        transcription_create(user=user, audio_file_id=audio.pk)
+    again, created = transcription_create(user=user, audio_file_id=audio.pk, force=True)
     assert created and again.pk != first.pk
 
 
