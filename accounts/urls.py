@@ -1,5 +1,4 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import views
 
@@ -7,6 +6,6 @@ urlpatterns = [
     path("google/login/", views.GoogleLoginView.as_view(), name="auth-google-login"),
     path("facebook/login/", views.FacebookLoginView.as_view(), name="auth-facebook-login"),
     path("user/", views.CurrentUserView.as_view(), name="auth-user"),
-    path("token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("token/refresh/", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
 ]

@@ -4,6 +4,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt import views as simplejwt_views
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.serializers import (
     FacebookLoginInputSerializer,
@@ -13,6 +15,7 @@ from accounts.serializers import (
     UserOutputSerializer,
 )
 from accounts.services import user_logout, user_social_login
+from config.schema import error
 from config.throttling import ScopedRateThrottle
 
 
@@ -76,3 +79,16 @@ class GoogleLoginView(SocialLoginView):
 class FacebookLoginView(SocialLoginView):
     provider = "facebook"
     input_serializer_class = FacebookLoginInputSerializer
+
+
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: TokenRefreshSerializer,
+            401: error("`token_not_valid`: the refresh token is expired, blacklisted (used or signed out) or forged."),
+        },
+        operation_id="auth_token_refresh",
+    )
+)
+class TokenRefreshView(simplejwt_views.TokenRefreshView):
+    """A new access token and a new refresh token (the one sent is blacklisted)."""

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from config.celery import app as celery_app
 
@@ -66,6 +67,7 @@ def not_found(request, exception=None):
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
+@csrf_exempt  # a DELETE or POST to a URL that does not exist is a 404, not a CSRF failure
 def api_not_found(request, rest: str = ""):
     """Any `/api/` URL that matches nothing, in every mode (DEBUG's HTML page and its APPEND_SLASH
     error for a POST included): a JSON 404 that names the URL meant when only the slash is missing."""

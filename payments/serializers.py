@@ -11,7 +11,14 @@ _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 @extend_schema_field(
-    {"oneOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}, {"type": "number"}], "example": "100.00"}
+    {
+        "oneOf": [
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "number", "minimum": float(MIN_ORDER_AMOUNT), "maximum": float(MAX_ORDER_AMOUNT)},
+        ],
+        "description": f"Rupees, ₹{MIN_ORDER_AMOUNT} to ₹{MAX_ORDER_AMOUNT}, at most 2 decimal places.",
+        "example": "100.00",
+    }
 )
 class RupeeAmountField(serializers.Field):
     """Rupees as a string ("100.50") or a JSON number, read exactly: never through a float.

@@ -1,10 +1,11 @@
 import django_filters
 from django.db.models import Q
 
+from config.filters import StrictFilterSet
 from transcriptions.models import Transcription
 
 
-class TranscriptionFilter(django_filters.FilterSet):
+class TranscriptionFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Transcription.Status.choices)
     created_after = django_filters.DateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601 date or date-time)."

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from config.filters import require_single_values
 from config.throttling import ScopedRateThrottle
 from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
 from transcriptions.exports import transcription_csv_lines, transcription_document
@@ -62,7 +63,12 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": "^[\\x20-\\x7E]+$",  # printable ASCII
+                },
                 OpenApiParameter.HEADER,
                 description="Repeating a request with the same key makes no second job: it gets the first "
                 "answer's status code and the job as it is now (409 while the first is still running).",
@@ -133,6 +139,7 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def download(self, request, pk=None):
         """The transcript as a file named after the audio: text, or SubRip/WebVTT subtitles."""
         transcription = self.get_object()
+        require_single_values(request.query_params, TranscriptionDownloadInputSerializer().fields)
         params = TranscriptionDownloadInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         document = transcription_document(transcription=transcription, file_format=params.validated_data["format"])

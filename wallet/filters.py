@@ -1,9 +1,10 @@
 import django_filters
 
+from config.filters import StrictFilterSet
 from wallet.models import Transaction
 
 
-class TransactionFilter(django_filters.FilterSet):
+class TransactionFilter(StrictFilterSet):
     type = django_filters.MultipleChoiceFilter(
         choices=Transaction.Type.choices, help_text="Only lines of these types (repeat for several)."
     )

@@ -517,6 +517,13 @@ def test_download_in_an_unknown_format_is_400(api_client, user):
     assert list(response.json()["errors"]) == ["format"]
 
 
+def test_download_with_two_formats_is_400_not_the_last_one(api_client, user):
+    response = api_client.get(f"{URL}{completed(user).pk}/download/?format=srt&format=vtt")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"format": ["Give this parameter once."]}
+
+
 # --- CSV export -----------------------------------------------------------------------------
 
 

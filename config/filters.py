@@ -1,0 +1,33 @@
+"""Query parameters mean one thing: a single-valued one is given once, and a typed one is never
+sent empty. Otherwise `?ordering=a&ordering=b` silently means the last one, and an empty date
+silently means no filter: the caller gets rows it did not ask for."""
+
+from collections.abc import Iterable
+
+import django_filters
+from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
+
+ONCE = "Give this parameter once."
+NOT_EMPTY = "Leave this parameter out rather than sending it empty."
+
+
+def require_single_values(query_params: QueryDict, names: Iterable[str]) -> None:
+    """Raise a 400 naming each of `names` that the query gives more than once."""
+    repeated = {name: [ONCE] for name in names if len(query_params.getlist(name)) > 1}
+    if repeated:
+        raise ValidationError(repeated)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """Filters take one value each (except multiple-choice ones), and typed filters (dates, choices,
+    ordering) refuse an empty one; free text may be empty."""
+
+    def is_valid(self) -> bool:
+        super().is_valid()
+        for name, filter_ in self.filters.items():
+            if len(self.data.getlist(name)) > 1 and not isinstance(filter_, django_filters.MultipleChoiceFilter):
+                self.form.add_error(name, ONCE)
+            elif self.data.get(name) == "" and not isinstance(filter_, django_filters.CharFilter):
+                self.form.add_error(name, NOT_EMPTY)
+        return not self.form.errors

@@ -1,0 +1,55 @@
+"""Query parameters mean exactly what the schema says: declared ones only, each once, typed ones
+never empty, page sizes within bounds."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+TRANSCRIPTIONS = "/api/transcriptions/"
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("page_size=null", {"page_size": ["Give a whole number from 1 to 100."]}),
+        ("page_size=0", {"page_size": ["Give a whole number from 1 to 100."]}),
+        ("page_size=101", {"page_size": ["Give a whole number from 1 to 100."]}),
+        ("page_size=5&page_size=6", {"page_size": ["Give this parameter once."]}),
+        ("created_before=", {"created_before": ["Leave this parameter out rather than sending it empty."]}),
+        ("status=", {"status": ["Leave this parameter out rather than sending it empty."]}),
+        ("ordering=amount&ordering=-amount", {"ordering": ["Give this parameter once."]}),
+        ("stauts=failed", {"stauts": ["This operation has no such parameter."]}),
+    ],
+)
+def test_a_list_refuses_a_query_it_would_otherwise_read_wrongly(api_client, query, errors):
+    response = api_client.get(f"{TRANSCRIPTIONS}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+
+
+def test_free_text_may_be_empty_and_a_valid_query_is_answered(api_client):
+    response = api_client.get(f"{TRANSCRIPTIONS}?search=&page_size=5&ordering=-amount&status=failed")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_a_multiple_choice_filter_takes_several_values(api_client):
+    response = api_client.get("/api/wallet/transactions/?type=credit&type=debit")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/auth/user/?verbose=1",
+        "/api/wallet/details/?currency=USD",
+    ],
+)
+def test_any_operation_refuses_a_parameter_it_does_not_declare(api_client, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
