@@ -46,6 +46,14 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
 
 
+def _not_found_detail(context) -> str:
+    """`Transcription not found.`: names what the URL asked for, as the domain's own 404s do."""
+    get_queryset = getattr(context.get("view"), "get_queryset", None)
+    if get_queryset is None:  # a plain APIView: nothing to name
+        return "Not found."
+    return f"{get_queryset().model._meta.verbose_name.capitalize()} not found."
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable (or a lock wait gave up): transient, so a 503 to retry, not a 500.
@@ -62,7 +70,7 @@ def api_exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(_not_found_detail(context))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 

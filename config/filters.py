@@ -5,11 +5,13 @@ silently means no filter: the caller gets rows it did not ask for."""
 from collections.abc import Iterable
 
 import django_filters
+from django import forms
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 ONCE = "Give this parameter once."
 NOT_EMPTY = "Leave this parameter out rather than sending it empty."
+INVALID_CHOICE = '"%(value)s" is not a valid choice.'
 
 
 def require_single_values(query_params: QueryDict, names: Iterable[str]) -> None:
@@ -24,6 +26,9 @@ class StrictFilterSet(django_filters.FilterSet):
     ordering) refuse an empty one; free text may be empty."""
 
     def is_valid(self) -> bool:
+        for field in self.form.fields.values():
+            if isinstance(field, forms.ChoiceField):  # worded as DRF's serializers word it
+                field.error_messages["invalid_choice"] = INVALID_CHOICE
         super().is_valid()
         for name, filter_ in self.filters.items():
             if len(self.data.getlist(name)) > 1 and not isinstance(filter_, django_filters.MultipleChoiceFilter):

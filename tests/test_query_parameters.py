@@ -53,3 +53,20 @@ def test_any_operation_refuses_a_parameter_it_does_not_declare(api_client, url):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [(f"{TRANSCRIPTIONS}?status=nope", "status"), ("/api/wallet/transactions/?type=nope", "type")],
+)
+def test_a_choice_filter_words_its_error_as_the_serializers_do(api_client, url, field):
+    response = api_client.get(url)
+
+    assert response.json()["errors"] == {field: ['"nope" is not a valid choice.']}
+
+
+def test_a_missing_object_is_named_in_its_404(api_client):
+    response = api_client.get(f"{TRANSCRIPTIONS}00000000-0000-0000-0000-000000000000/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Transcription not found.", "code": "not_found"}

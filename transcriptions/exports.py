@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db.models import QuerySet
+from rest_framework import serializers
 
 from transcriptions.exceptions import NoSegments, TranscriptionNotCompleted
 from transcriptions.models import Transcription
@@ -89,8 +90,12 @@ class _Line:
 
 
 def _cell(value) -> str:
-    text = value.isoformat() if isinstance(value, datetime) else "" if value is None else str(value)
+    text = _TIME.to_representation(value) if isinstance(value, datetime) else "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+# Times as the API writes them (`2026-12-01T10:00:00Z`), not Python's `+00:00`.
+_TIME = serializers.DateTimeField()
 
 
 def transcription_csv_lines(*, queryset: QuerySet[Transcription]) -> Iterator[str]:

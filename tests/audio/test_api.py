@@ -301,7 +301,7 @@ def test_another_users_file_is_not_found(api_client, other_client, samples):
     theirs = upload(other_client, samples.tone(1)).json()
 
     assert api_client.get(f"{URL}{theirs['id']}/").status_code == 404
-    assert api_client.get(f"{URL}{uuid.uuid4()}/").json() == {"detail": "Not found.", "code": "not_found"}
+    assert api_client.get(f"{URL}{uuid.uuid4()}/").json() == {"detail": "Audio file not found.", "code": "not_found"}
     assert api_client.get(f"{URL}not-a-uuid/").status_code == 404
 
 
