@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -103,6 +104,8 @@ class Transaction(models.Model):
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
 
+    # The id the API shows, a UUID like every other; the integer key stays inside (index order).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
     type = models.CharField(max_length=16, choices=Type.choices)
     amount = _money()

@@ -28,6 +28,7 @@ class WalletDetailsOutputSerializer(serializers.Serializer):
 
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     transcription = serializers.UUIDField(source="transcription_id", read_only=True, allow_null=True)
 
     class Meta:

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from tests.wallet.conftest import fund, make_transcription
+from wallet.models import Transaction
 from wallet.services import wallet_capture, wallet_credit, wallet_reserve
 
 DETAILS_URL = "/api/wallet/details/"
@@ -89,7 +90,7 @@ def test_transactions_are_the_callers_own_newest_first(api_client, user, other_u
     assert "pay_other" not in str(body)
     debit = body["results"][0]
     assert debit == {
-        "id": debit["id"],
+        "id": str(Transaction.objects.get(type="debit").public_id),  # a UUID, like every other id
         "type": "debit",
         "amount": "-1.50",
         "demo_minutes": "-10.00",
@@ -139,8 +140,8 @@ def test_transactions_filter_by_date(api_client, user):
         {"created_after": first.created_at.isoformat(), "created_before": second.created_at.isoformat()},
     ).json()
 
-    assert [line["id"] for line in after["results"]] == [second.pk]
-    assert [line["id"] for line in before["results"]] == [first.pk]
+    assert [line["id"] for line in after["results"]] == [str(second.public_id)]
+    assert [line["id"] for line in before["results"]] == [str(first.public_id)]
     assert api_client.get(TRANSACTIONS_URL, {"created_after": tomorrow}).json()["count"] == 0
     assert api_client.get(TRANSACTIONS_URL, {"created_before": tomorrow}).json()["count"] == 3
 
