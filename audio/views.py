@@ -8,6 +8,7 @@ from audio.selectors import audio_file_list
 from audio.serializers import AudioFileOutputSerializer, AudioFileUploadInputSerializer
 from audio.services import audio_file_create, audio_file_delete
 from audio.upload_handlers import AudioUploadHandler
+from config.schema import error
 from config.throttling import ScopedRateThrottle
 from wallet.selectors import wallet_get
 
@@ -36,7 +37,17 @@ class AudioFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             request.upload_handlers = [AudioUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
-    @extend_schema(request=AudioFileUploadInputSerializer, responses={201: AudioFileOutputSerializer})
+    @extend_schema(
+        request=AudioFileUploadInputSerializer,
+        responses={
+            201: AudioFileOutputSerializer,
+            400: error(
+                "`empty_file`, `unsupported_format` (not audio, whatever its name says), `invalid_audio` (truncated "
+                "or corrupt, or no duration), `audio_too_long` (over `MAX_AUDIO_MINUTES`), `invalid` (no `file`)"
+            ),
+            413: error("`file_too_large`: over `MAX_UPLOAD_MB`; nothing was stored."),
+        },
+    )
     def create(self, request: Request) -> Response:
         data = AudioFileUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -44,7 +55,7 @@ class AudioFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         audio_file = audio_file_create(user=request.user, file=upload, original_filename=upload.name)
         return Response(self.get_serializer(audio_file).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 409: error("`audio_in_use`: a transcription of it is pending or processing.")})
     def destroy(self, request: Request, pk=None) -> Response:
         audio_file_delete(audio_file=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

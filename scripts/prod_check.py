@@ -2,7 +2,8 @@
 
 MariaDB and Redis on this machine, gunicorn with two workers, a Celery worker, and a local fake
 of OpenAI's transcription API. Steps: issue a token, upload, transcribe on the worker, poll, download,
-export CSV, check the wallet, readiness, metrics and the ledger audit; then stop everything.
+export CSV, check the wallet, readiness, metrics and the ledger audit; then the SPA's journey through a
+client generated from the live schema (scripts/client_journey.py); then stop everything.
 
     python scripts/prod_check.py        (exit status 0 when every step passed)
 """
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PYTHON, manage, production_env, start_gunicorn, stop  # noqa: E402
+from scripts.client_journey import generate_client, run_journey  # noqa: E402
+from tests.payments.fakes import KEY_ID, KEY_SECRET, FakeRazorpay  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI  # noqa: E402
 
 DATABASE = "prod_check"
@@ -75,6 +78,7 @@ def sine_mp3(path: Path, seconds: int) -> Path:
 
 
 def run(workdir: Path) -> None:
+    razorpay = FakeRazorpay()
     with FakeOpenAI() as openai:
         env = production_env(
             DATABASE_URL=f"mysql://root@127.0.0.1:3306/{DATABASE}",
@@ -88,6 +92,11 @@ def run(workdir: Path) -> None:
             PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
             DJANGO_SETTINGS_MODULE="config.settings.production",
             LOG_LEVEL="INFO",
+            RAZORPAY_KEY_ID=KEY_ID,
+            RAZORPAY_KEY_SECRET=KEY_SECRET,
+            RAZORPAY_BASE_URL=razorpay.base_url,
+            MAX_UPLOAD_MB="1",  # the journey's 413
+            THROTTLE_RATES="user=100000000/min,anon=100000000/min,login=3/min",  # the journey's 429
         )
         fresh_services(env)
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -107,6 +116,9 @@ def run(workdir: Path) -> None:
         worker = start_worker(env, workdir / "worker.log")
         try:
             drive(base, token, workdir)
+            generate_client(base, workdir)
+            step("client generated from the live schema (openapi-python-client)", True)
+            run_journey(base, token, sine_mp3(workdir / "journey.mp3", 5), step)
         except BaseException:
             print("--- worker log ---\n" + (workdir / "worker.log").read_text()[-3000:])
             raise
@@ -115,7 +127,10 @@ def run(workdir: Path) -> None:
             stop(server)
         audit = subprocess.run([PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=env, capture_output=True, text=True)
         step("audit_ledger", audit.returncode == 0, audit.stdout.strip().splitlines()[-1] if audit.stdout else "")
-        step("OpenAI fake called by the worker", len(openai.requests) == 1, openai.requests[0].field("model"))
+        step(  # the flow's job and the journey's
+            "OpenAI fake called by the worker", len(openai.requests) == 2, openai.requests[0].field("model")
+        )
+    razorpay.close()
 
 
 def drive(base: str, token: str, workdir: Path) -> None:

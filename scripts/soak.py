@@ -17,6 +17,7 @@ Run the service from a venv holding requirements.txt alone with SERVER_PYTHON (`
 import argparse
 import json
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +28,6 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PYTHON, ffmpeg, manage, production_env, start_gunicorn, stop  # noqa: E402
-from tests.payments.fakes import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, checkout_signature, sign  # noqa: E402
+from tests.payments.fakes import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, FakeRazorpay, checkout_signature, sign  # noqa: E402
 from tests.production.faults import CuttableProxy, child_pids, kill_hard, kill_with_children  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI, Reply, error, transcript  # noqa: E402
 
@@ -65,41 +65,6 @@ POLL_SECONDS = 240
 
 
 # --- Fakes of the internet ------------------------------------------------------------------
-
-
-class FakeRazorpay:
-    """Razorpay's order API: `POST /v1/orders` creates an order for the asked amount."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                order = {
-                    "id": f"order_{uuid.uuid4().hex[:14]}",
-                    "entity": "order",
-                    "amount": body["amount"],
-                    "currency": body["currency"],
-                    "receipt": body.get("receipt"),
-                    "status": "created",
-                }
-                payload = json.dumps(order).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class FaultyOpenAI(FakeOpenAI):
@@ -489,7 +454,10 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
     for line in observed.undocumented[:20]:
         print(f"       {line}")
     if not passed:
-        print("--- worker log (end) ---\n" + (workdir / "worker.log").read_text()[-4000:])
+        for log in ("worker.log", "beat.log"):
+            lines = (workdir / log).read_text(errors="replace").splitlines()
+            problems = [line for line in lines if " ERROR/" in line or " CRITICAL/" in line or "Error:" in line]
+            print(f"--- {log}: {len(lines)} lines, the first problems ---", *problems[:40], sep="\n")
     return passed
 
 
@@ -499,9 +467,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--journeys", type=int, default=24)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
-        passed = run(args, Path(tmp))
-    print("soak passed" if passed else "soak FAILED")
+    workdir = Path(tempfile.mkdtemp(prefix="soak-"))
+    passed = run(args, workdir)
+    if passed:
+        shutil.rmtree(workdir)
+    print("soak passed" if passed else f"soak FAILED (logs kept in {workdir})")
     raise SystemExit(0 if passed else 1)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importable without Django settings, by the soak's driver
@@ -88,3 +90,38 @@ def verify_body(order_id: str, payment_id: str, signature: str | None = None) ->
         "razorpay_payment_id": payment_id,
         "razorpay_signature": checkout_signature(order_id, payment_id) if signature is None else signature,
     }
+
+
+class FakeRazorpay:
+    """Razorpay's order API: `POST /v1/orders` creates an order for the asked amount."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                order = {
+                    "id": f"order_{uuid.uuid4().hex[:14]}",
+                    "entity": "order",
+                    "amount": body["amount"],
+                    "currency": body["currency"],
+                    "receipt": body.get("receipt"),
+                    "status": "created",
+                }
+                payload = json.dumps(order).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

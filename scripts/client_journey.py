@@ -1,0 +1,162 @@
+"""The SPA's whole journey through a client generated from the live schema, as a frontend team
+would build it (openapi-python-client; openapi-typescript and orval read the same schema).
+
+Every answer must have a status the schema declares for its operation (the client raises on any
+other) and a body that parses into the declared model: `Error` with a `code` for every error.
+`prod_check.py` runs it against the production stack.
+"""
+
+import importlib
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import requests
+
+from tests.payments.fakes import checkout_signature
+
+Step = Callable[..., None]
+
+
+def generate_client(base: str, workdir: Path) -> ModuleType:
+    schema = workdir / "schema.json"
+    schema.write_bytes(requests.get(f"{base}/api/schema/?format=json", timeout=10).content)
+    generator = Path(sys.executable).with_name("openapi-python-client")
+    subprocess.run(
+        [generator, "generate", "--path", schema, "--meta", "none", "--output-path", workdir / "api_client"],
+        check=True,
+        capture_output=True,
+    )
+    sys.path.insert(0, str(workdir))
+    return importlib.import_module("api_client")
+
+
+def _api(name: str) -> ModuleType:
+    return importlib.import_module(f"api_client.api.{name}")
+
+
+def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
+    client_module = importlib.import_module("api_client")
+    models = importlib.import_module("api_client.models")
+    types = importlib.import_module("api_client.types")
+    signed_in = client_module.AuthenticatedClient(base_url=base, token=token, raise_on_unexpected_status=True)
+    anonymous = client_module.Client(base_url=base, raise_on_unexpected_status=True)
+
+    def expect(name: str, response, status: int, model: type | None = None, code: str | None = None) -> object:
+        parsed = response.parsed
+        ok = response.status_code == status
+        if code is not None:
+            ok = ok and isinstance(parsed, models.Error) and parsed.code == code
+        elif model is not None:
+            ok = ok and isinstance(parsed, model)
+        step(f"client: {name}", ok, f"{response.status_code} {type(parsed).__name__}")
+        return parsed
+
+    user = _api("auth.auth_user").sync_detailed(client=signed_in)
+    expect("who am I", user, 200, models.UserOutput)
+    wallet = _api("wallet.wallet_details").sync_detailed(client=signed_in)
+    expect("wallet", wallet, 200, models.WalletDetailsOutput)
+
+    order = expect(
+        "order",
+        _api("wallet.wallet_create_order").sync_detailed(
+            client=signed_in, body=models.OrderCreateInputRequest(amount="20.00")
+        ),
+        201,
+        models.OrderOutput,
+    )
+    payment_id = f"pay_{uuid.uuid4().hex[:14]}"
+    verify = models.PaymentVerifyInputRequest(
+        razorpay_order_id=order.order_id,
+        razorpay_payment_id=payment_id,
+        razorpay_signature=checkout_signature(order.order_id, payment_id),
+    )
+    paid = expect(
+        "verify payment",
+        _api("wallet.wallet_verify_payment").sync_detailed(client=signed_in, body=verify),
+        200,
+        models.WalletDetailsOutput,
+    )
+    step("client: credited", paid.balance == "20.00", paid.balance)
+
+    upload = _api("audio.audio_create")
+    with audio.open("rb") as file:
+        body = models.AudioFileUploadInputRequest(file=types.File(payload=file, file_name=audio.name))
+        audio_file = expect("upload", upload.sync_detailed(client=signed_in, body=body), 201, models.AudioFileOutput)
+
+    create = _api("transcriptions.transcriptions_create")
+    request = models.TranscriptionCreateInputRequest(audio_file=audio_file.id)
+    job = expect("transcribe", create.sync_detailed(client=signed_in, body=request, idempotency_key="journey-1"), 202)
+    retrieve = _api("transcriptions.transcriptions_retrieve")
+    deadline = time.monotonic() + 60
+    while job.status in ("pending", "processing") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = expect("poll", retrieve.sync_detailed(client=signed_in, id=job.id), 200, models.TranscriptionOutput)
+    step("client: completed", job.status == "completed", job.status)
+    text = _api("transcriptions.transcriptions_download_retrieve").sync_detailed(client=signed_in, id=job.id)
+    expect("download", text, 200, str)
+    csv = _api("transcriptions.transcriptions_export_csv_retrieve").sync_detailed(client=signed_in)
+    step("client: CSV export", csv.status_code == 200 and str(job.id) in csv.content.decode(), str(csv.status_code))
+    listed = _api("transcriptions.transcriptions_list").sync_detailed(client=signed_in, page_size=5)
+    expect("list", listed, 200, models.PaginatedTranscriptionListOutputList)
+    ledger = _api("wallet.wallet_transactions").sync_detailed(client=signed_in)
+    expect("ledger", ledger, 200, models.PaginatedTransactionOutputList)
+
+    # Errors: each one declared, each body an Error with its code.
+    expect(
+        "400 invalid amount",
+        _api("wallet.wallet_create_order").sync_detailed(
+            client=signed_in, body=models.OrderCreateInputRequest(amount="0.001")
+        ),
+        400,
+        code="invalid",
+    )
+    expect("401 without a token", _api("auth.auth_user").sync_detailed(client=anonymous), 401, code="not_authenticated")
+    expect("404 another id", retrieve.sync_detailed(client=signed_in, id=uuid.uuid4()), 404, code="not_found")
+    expect(
+        "409 the same request again",
+        create.sync_detailed(client=signed_in, body=request),
+        409,
+        code="already_transcribed",
+    )
+    with audio.open("rb") as file:
+        body = models.AudioFileUploadInputRequest(file=types.File(payload=file, file_name=audio.name))
+        other_audio = upload.sync_detailed(client=signed_in, body=body).parsed
+    expect(
+        "422 a key reused for other audio",
+        create.sync_detailed(
+            client=signed_in,
+            body=models.TranscriptionCreateInputRequest(audio_file=other_audio.id),
+            idempotency_key="journey-1",
+        ),
+        422,
+        code="idempotency_key_reused",
+    )
+    google = _api("auth.auth_google_login")
+    login = models.GoogleLoginInputRequest(id_token="not-configured")
+    expect("503 sign-in provider not configured", google.sync_detailed(client=anonymous, body=login), 503)
+    for _ in range(5):
+        last = google.sync_detailed(client=anonymous, body=login)
+    expect("429 too many sign-ins", last, 429, code="throttled")
+    with audio.with_name("big.mp3").open("wb") as big:
+        big.write(b"\0" * (2 * 1024 * 1024))
+    with audio.with_name("big.mp3").open("rb") as file:
+        body = models.AudioFileUploadInputRequest(file=types.File(payload=file, file_name="big.mp3"))
+        expect("413 over MAX_UPLOAD_MB", upload.sync_detailed(client=signed_in, body=body), 413)
+    wrong_type = requests.post(
+        f"{base}/api/wallet/create_order/",
+        data="amount=10",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    schema = requests.get(f"{base}/api/schema/?format=json", timeout=10).json()
+    declared = schema["paths"]["/api/wallet/create_order/"]["post"]["responses"]
+    step(
+        "client: 415 form data to a JSON endpoint, declared",
+        wrong_type.status_code == 415 and "415" in declared and wrong_type.json()["code"] == "unsupported_media_type",
+        str(wrong_type.status_code),
+    )
