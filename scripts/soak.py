@@ -230,22 +230,45 @@ class Journey:
 
 
 class Worker:
+    """A Celery worker under a supervisor, as production runs one (systemd `Restart=always`, an
+    orchestrator): when the worker exits, it is started again. A worker can exit by itself after the
+    broker drops its connections (kombu's Redis transport, seen here: "Unrecoverable error:
+    AttributeError ... 'hostname'"); no job may be lost when it does."""
+
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
+        self.lock = threading.Lock()
+        self.restarts = 0  # by the supervisor, after the worker exited on its own
+        self.stopping = False
         self.process = self._start()
+        threading.Thread(target=self._supervise, daemon=True).start()
 
     def _start(self) -> subprocess.Popen:
         command = [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"]
         with self.log.open("a") as out:
             return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
+    def _supervise(self) -> None:
+        while not self.stopping:
+            time.sleep(1)
+            with self.lock:
+                if not self.stopping and self.process.poll() is not None:
+                    self.restarts += 1
+                    self.process = self._start()
+
     def kill_a_child(self) -> None:
         kill_hard(child_pids(self.process.pid)[:1])
 
     def kill_and_replace(self) -> None:
-        kill_with_children(self.process)
-        time.sleep(2)
-        self.process = self._start()
+        with self.lock:
+            kill_with_children(self.process)
+            time.sleep(2)
+            self.process = self._start()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+        stop(self.process)
 
 
 def faults(stop_at: float, openai: FaultyOpenAI, worker: Worker, db: CuttableProxy, cache: CuttableProxy) -> list[str]:
@@ -411,8 +434,8 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
             time.sleep(REAPER_INTERVAL_SECONDS)
         drained_seconds = time.monotonic() - started - load_seconds
     finally:
-        for process in (beat, worker.process):
-            stop(process)
+        stop(beat)
+        worker.stop()
         stop(server)
         openai.__exit__(None, None, None)
         razorpay.close()
@@ -429,6 +452,7 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
     print(f"  jobs              {len(observed.jobs)} requested; by status and code: {state['jobs']}")
     print(f"  requeued by reaper {state['requeued']}; drained {drained_seconds:.0f} s after the load")
     print(f"  webhooks redelivered after the faults {redelivered} of {len(pending)}")
+    print(f"  worker restarted by its supervisor after exiting on its own: {worker.restarts} time(s)")
     print(f"  faults injected   {len(injected)}")
     for line in injected:
         print(f"                    {line}")
