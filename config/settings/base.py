@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (or `.env`)."""
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -300,6 +301,9 @@ RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 if PROMETHEUS_MULTIPROC_DIR:
     Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+else:
+    # Set but empty (as `.env.example` has it) would make prometheus_client write into the current directory.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 # --- Logging ------------------------------------------------------------------
 # `json` gives one JSON object a line (for log shippers); `plain` is for a terminal.

@@ -88,8 +88,14 @@ def test_env_example_copied_as_it_is_gives_a_working_local_setup(tmp_path):
         "settings.CORS_ALLOWED_ORIGINS, settings.CSRF_TRUSTED_ORIGINS)"
     )
 
-    check = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True)
-    seen = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
+    env["PYTHONPATH"] = str(settings.BASE_DIR)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py"), "check"]
+    check = subprocess.run(manage, cwd=elsewhere, env=env, capture_output=True)
+    seen = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True)
 
     assert check.returncode == 0, check.stderr
+    assert list(elsewhere.iterdir()) == []  # an empty metrics directory is "unset", not "write here"
     assert seen.stdout.split() == ["True", "True", "local", "['http://localhost:5173']", "['http://localhost:5173']"]
