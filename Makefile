@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint worker beat system-packages prod-venv prod-check soak bench
+.PHONY: run test lint lock worker beat system-packages prod-venv prod-check soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
+
+## Pin every package, with its hashes, from requirements.in and requirements-dev.in (after editing them).
+lock: $(VENV)/.installed-dev
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements.in -o requirements.txt
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-dev.in \
+		-c requirements.txt -o requirements-dev.txt
 
 system-packages:
 	./scripts/install-system-packages.sh

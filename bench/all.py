@@ -26,6 +26,7 @@ BENCHMARKS = {
     "upload": ("Uploads to a gunicorn worker", {}),
     "transcribe": ("Transcription engine and CSV export (MariaDB)", {}),
     "payments": ("Payment endpoints, in-process, MariaDB", {}),
+    "offline_engine": ("Offline engine on human speech: Whisper beside PocketSphinx", {}),
 }
 
 

@@ -1,9 +1,10 @@
 """Boot the production settings for real and drive one user's whole flow over HTTP.
 
 MariaDB and Redis on this machine, gunicorn with two workers, a Celery worker, and a local fake
-of OpenAI's transcription API. Steps: issue a token, upload, transcribe on the worker, poll, download,
-export CSV, check the wallet, readiness, metrics and the ledger audit; then the SPA's journey through a
-client generated from the live schema (scripts/client_journey.py); then stop everything.
+of OpenAI's transcription API. Steps: the offline engine on human speech in a process with no
+network at all; issue a token, upload, transcribe on the worker, poll, download, export CSV, check
+the wallet, readiness, metrics and the ledger audit; then the SPA's journey through a client
+generated from the live schema (scripts/client_journey.py); then stop everything.
 
     python scripts/prod_check.py        (exit status 0 when every step passed)
 """
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PYTHON, manage, production_env, start_gunicorn, stop  # noqa: E402
 from scripts.client_journey import generate_client, run_journey  # noqa: E402
 from tests.payments.fakes import KEY_ID, KEY_SECRET, FakeRazorpay  # noqa: E402
+from tests.speech import joined, transcribe_without_network, word_error_rate  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI  # noqa: E402
 
 DATABASE = "prod_check"
@@ -110,6 +112,10 @@ def run(workdir: Path) -> None:
             text=True,
         )
         step("check --deploy", deploy.returncode == 0, deploy.stdout.strip().splitlines()[-1] if deploy.stdout else "")
+        speech = joined(workdir / "librivox.wav")
+        offline = transcribe_without_network(PYTHON, speech.path, env)
+        wer = word_error_rate(speech.text, offline.stdout) if offline.returncode == 0 else 1.0
+        step("offline engine from the pinned wheels, no network", wer <= 0.05, f"WER {wer:.1%} {offline.stderr[-500:]}")
 
         token = manage(env, "issue_token", "prod-check@example.com", "--create", "--access-only")
         server, base = start_gunicorn(env)

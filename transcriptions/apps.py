@@ -6,4 +6,4 @@ class TranscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the tasks in every process, web included: services queue them by name.
-        from transcriptions import tasks  # noqa: F401
+        from transcriptions import checks, tasks  # noqa: F401

@@ -45,7 +45,7 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     status = serializers.CharField()
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
     language = serializers.CharField()
-    engine = serializers.CharField(help_text='"openai", or "local": the offline engine, far less accurate.')
+    engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()
     error = serializers.CharField(help_text="Why it failed, safe to show.")
     error_code = serializers.CharField()

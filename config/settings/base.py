@@ -262,6 +262,12 @@ OPENAI_TRANSCRIPTION_MODEL = env("OPENAI_TRANSCRIPTION_MODEL", default="whisper-
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=120.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
 TRANSCRIPTION_ENGINE = env("TRANSCRIPTION_ENGINE", default="") or ("openai" if OPENAI_API_KEY else "local")
+# The offline engine: Whisper `base` (multilingual) or `tiny.en` (English only, faster), both
+# installed by requirements.txt. Threads per job (0: one per CPU core this process may use; with
+# several jobs at once, cores / worker concurrency); beam size 1 is greedy decoding, 5 Whisper's own.
+LOCAL_WHISPER_MODEL = env("LOCAL_WHISPER_MODEL", default="base")
+LOCAL_WHISPER_THREADS = env.int("LOCAL_WHISPER_THREADS", default=0)
+LOCAL_WHISPER_BEAM_SIZE = env.int("LOCAL_WHISPER_BEAM_SIZE", default=1)
 TRANSCRIPTION_CHUNK_SECONDS = env.int("TRANSCRIPTION_CHUNK_SECONDS", default=600)
 TRANSCRIPTION_CONCURRENCY = env.int("TRANSCRIPTION_CONCURRENCY", default=4)
 
@@ -328,5 +334,7 @@ LOGGING = {
         # Our request line replaces Django's own per-request warnings for 4xx/5xx.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # Three lines a window (duration, silence removed, language): the job's own log line says enough.
+        "faster_whisper": {"level": "WARNING"},
     },
 }

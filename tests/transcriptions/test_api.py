@@ -93,7 +93,7 @@ def test_create_with_the_offline_engine_is_labelled_local(post, user, make_audio
     response = post({"audio_file": str(make_audio_file(user, speech_wav).pk)})
 
     assert response.status_code == 201
-    assert (response.json()["engine"], response.json()["model"]) == ("local", "pocketsphinx-en-us")
+    assert (response.json()["engine"], response.json()["model"]) == ("local", "whisper-base")
     assert response.json()["text"].strip()
 
 
@@ -184,7 +184,7 @@ def test_create_for_unknown_audio_is_404(post):
 
 
 def test_a_language_the_engine_cannot_do_is_400(post, user, make_audio_file, speech_wav):
-    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "language": "hi"})
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "language": "xx"})
 
     assert response.status_code == 400
     assert response.json()["code"] == "unsupported_language"

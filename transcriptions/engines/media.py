@@ -7,6 +7,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
@@ -109,12 +111,14 @@ def plan_chunks(
     *, duration: float, silences: list[Silence], chunk_seconds: float, search_seconds: float, min_tail_seconds: float
 ) -> list[Chunk]:
     """Cut points at most `chunk_seconds` apart. Each cut is the middle of the longest silence in
-    the `search_seconds` before the boundary, or the boundary itself when there is none. A last
+    the `search_seconds` before the boundary (at most half a chunk), or the boundary itself when
+    there is none. A last
     piece shorter than `min_tail_seconds` stays with the chunk before it rather than go alone."""
     starts = [0.0]
     while duration - starts[-1] > chunk_seconds + min_tail_seconds:
         boundary = starts[-1] + chunk_seconds
-        window_start = boundary - search_seconds
+        # Never search the first half of the chunk: each cut moves on by at least that much.
+        window_start = max(boundary - search_seconds, starts[-1] + chunk_seconds / 2)
         pauses = [
             (max(s.start, window_start), min(s.end, boundary))
             for s in silences
@@ -149,3 +153,11 @@ def encode_chunk(decoded: DecodedAudio, chunk: Chunk, dest: Path) -> Path:
         str(dest),
     )
     return dest
+
+
+def read_samples(decoded: DecodedAudio, chunk: Chunk) -> np.ndarray:
+    """`chunk` of the decoded audio as float samples in [-1, 1), read from disk on its own."""
+    with wave.open(str(decoded.path), "rb") as wav:
+        wav.setpos(min(round(chunk.start * SAMPLE_RATE), wav.getnframes()))
+        frames = wav.readframes(round(chunk.duration * SAMPLE_RATE))
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0

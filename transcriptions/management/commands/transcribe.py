@@ -50,8 +50,6 @@ class Command(BaseCommand):
             f"\n{job.billable_minutes} minutes: {job.demo_minutes_used} demo minutes, "
             f"₹{job.amount} charged ({job.engine}, {job.model}; transcription {job.pk})"
         )
-        if job.engine == "local":
-            self.stderr.write("The offline engine is far less accurate than OpenAI's; set OPENAI_API_KEY for real use.")
 
     def _transcribe(self, account, audio, language: str, timeout: float) -> Transcription:
         """Submit in a thread (on the embedded default the job runs inside that call) and follow the

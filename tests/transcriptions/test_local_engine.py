@@ -1,0 +1,219 @@
+"""The offline engine for real: Whisper from the pip-installed weights, on human speech."""
+
+import logging
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from tests.speech import joined, transcribe_without_network, word_error_rate
+from tests.transcriptions.conftest import ffmpeg, ffprobe_duration
+from transcriptions.checks import local_whisper_settings
+from transcriptions.engines import EngineRejected, EngineResult, get_engine
+from transcriptions.engines import local as local_engine
+from transcriptions.engines.local import WEIGHTS, LocalEngine, WeightsMismatch, WhisperWeights, load_model
+
+
+@pytest.fixture(scope="session")
+def librivox_wav(audio_dir):
+    """25 s of five people-read sentences, with what was said."""
+    return joined(audio_dir / "librivox.wav")
+
+
+def transcribe(engine, path: Path, language: str | None = None) -> tuple[EngineResult, list[float]]:
+    progress: list[float] = []
+    result = engine.transcribe(path=path, language=language, on_progress=progress.append)
+    return result, progress
+
+
+def assert_well_formed(result: EngineResult, path: Path) -> None:
+    """Segments in order, apart, inside the audio; each one's words in order and inside it."""
+    duration = float(ffprobe_duration(path))
+    assert result.segments
+    assert all(0 <= s.start < s.end <= duration + 0.05 for s in result.segments)
+    assert all(a.end <= b.start + 1e-6 for a, b in pairwise(result.segments))
+    assert result.text == " ".join(s.text for s in result.segments)
+    for segment in result.segments:
+        assert segment.words
+        assert all(segment.start - 1e-6 <= w.start <= w.end <= segment.end + 1e-6 for w in segment.words)
+        assert all(a.start <= b.start for a, b in pairwise(segment.words))
+        assert all(0 <= w.probability <= 1 for w in segment.words)
+
+
+def test_transcribes_human_speech_with_few_errors(settings, librivox_wav):
+    result, progress = transcribe(get_engine(name="local"), librivox_wav.path)
+
+    assert word_error_rate(librivox_wav.text, result.text) <= 0.05, result.text
+    assert_well_formed(result, librivox_wav.path)
+    assert len(result.segments) >= 3  # a phrase a cue, not one block
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
+
+
+def test_long_audio_is_read_a_window_at_a_time_with_continuous_timings(monkeypatch, audio_dir, librivox_wav):
+    """Windows cut at pauses, each transcribed on its own and moved to the recording's clock."""
+    monkeypatch.setattr(local_engine, "WINDOW_SECONDS", 20)
+    read = []
+    real_read_samples = local_engine.media.read_samples
+    monkeypatch.setattr(
+        local_engine.media,
+        "read_samples",
+        lambda decoded, chunk: read.append(chunk) or real_read_samples(decoded, chunk),
+    )
+    twice = joined(audio_dir / "librivox-twice.wav", repeat=2)
+
+    result, _ = transcribe(get_engine(name="local"), twice.path)
+
+    assert len(read) >= 2
+    assert [chunk.start for chunk in read[1:]] == [chunk.end for chunk in read[:-1]]
+    assert max(chunk.duration for chunk in read) <= 20 + 2  # a short tail joins the window before it
+    assert word_error_rate(twice.text, result.text) <= 0.08, result.text
+    assert_well_formed(result, twice.path)
+    after_first_cut = [s for s in result.segments if s.start >= read[1].start]
+    assert after_first_cut
+    assert after_first_cut[0].start - read[1].start < 5
+
+
+def test_silence_gives_an_empty_transcript_not_an_invented_one(audio_dir):
+    silence = audio_dir / "silence.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "30", str(silence))
+
+    result, progress = transcribe(get_engine(name="local"), silence)
+
+    assert (result.text, result.segments) == ("", [])
+    assert progress[-1] == 1.0
+
+
+def test_noise_gives_an_empty_transcript(audio_dir):
+    noise = audio_dir / "noise.wav"
+    ffmpeg("-f", "lavfi", "-i", "anoisesrc=r=16000:a=0.02:c=brown:s=7", "-t", "20", str(noise))
+
+    result, _ = transcribe(get_engine(name="local"), noise)
+
+    assert result.text == ""
+
+
+def test_the_english_only_model_is_a_setting_and_refuses_other_languages(settings, librivox_wav):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
+    engine = get_engine(name="local")
+
+    result, _ = transcribe(engine, librivox_wav.path)
+
+    assert engine.model == "whisper-tiny.en"
+    assert word_error_rate(librivox_wav.text, result.text) <= 0.1, result.text
+    assert not engine.supports_language("fr")
+    with pytest.raises(EngineRejected, match="does not know this language"):
+        transcribe(engine, librivox_wav.path, language="fr")
+
+
+def test_the_multilingual_model_takes_whispers_languages_only():
+    engine = get_engine(name="local")
+
+    assert engine.model == "whisper-base"
+    assert all(engine.supports_language(code) for code in ("", "en", "hi", "fr", "ta", "haw"))
+    assert not any(engine.supports_language(code) for code in ("xx", "eng", "zz"))
+
+
+def test_a_job_runs_on_the_model_it_was_recorded_with_when_installed(settings):
+    settings.LOCAL_WHISPER_MODEL = "base"
+
+    assert get_engine(name="local", model="whisper-tiny.en").model == "whisper-tiny.en"
+    assert get_engine(name="local", model="pocketsphinx-en-us").model == "whisper-base"  # a job queued before
+
+
+def test_the_model_loads_once_per_process_however_many_jobs_start_at_once(monkeypatch):
+    loads = []
+
+    def slow_load(weights, *, threads):
+        loads.append(weights.name)
+        time.sleep(0.2)
+        return object()
+
+    monkeypatch.setattr(local_engine, "load_model", slow_load)
+    monkeypatch.setattr(local_engine, "_models", {})
+    models = []
+    threads = [
+        threading.Thread(target=lambda: models.append(local_engine._shared_model(WEIGHTS["tiny.en"], 2)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert loads == ["tiny.en"]
+    assert len({id(model) for model in models}) == 1
+
+
+def test_a_new_process_transcribes_with_no_network_at_all(librivox_wav):
+    """Loading and running in a process whose network namespace has no interface but a down loopback."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+
+    offline = transcribe_without_network(sys.executable, librivox_wav.path, env)
+
+    assert offline.returncode == 0, offline.stderr[-2000:]
+    assert word_error_rate(librivox_wav.text, offline.stdout) <= 0.05, offline.stdout
+
+
+def test_nothing_reaches_for_the_network_in_process(monkeypatch, librivox_wav):
+    """The same inside the test process, where a connection attempt fails the test by name."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access: {args!r}")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(local_engine, "_models", {})
+
+    result, _ = transcribe(get_engine(name="local", model="whisper-tiny.en"), librivox_wav.path)
+
+    assert word_error_rate(librivox_wav.text, result.text) <= 0.1
+
+
+def test_weights_that_do_not_match_the_published_hash_are_refused_loudly(caplog, tmp_path):
+    weights = WEIGHTS["tiny.en"]
+    package_dir = Path(local_engine._package_file(*weights.others))
+    copy = tmp_path / "tampered_whisper"
+    shutil.copytree(package_dir.parent, copy)
+    with (copy / "model" / "config.json").open("a") as config:
+        config.write(" ")
+    tampered = WhisperWeights(
+        name="tampered",
+        english_only=True,
+        model_bin_parts=weights.model_bin_parts,
+        others=("tampered_whisper", "model"),
+        sha256=weights.sha256,
+    )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(tmp_path))
+        with caplog.at_level(logging.CRITICAL), pytest.raises(WeightsMismatch):
+            load_model(tampered, threads=1)
+
+    assert "config.json" in caplog.text
+    assert "model.bin" not in caplog.text.split("sha256")[0]  # the unchanged weights passed
+
+
+def test_check_names_an_unknown_model(settings):
+    settings.LOCAL_WHISPER_MODEL = "large-v3"
+
+    assert [error.id for error in local_whisper_settings()] == ["transcriptions.E001"]
+
+
+def test_the_engine_records_which_model_and_how_it_decodes(settings):
+    settings.LOCAL_WHISPER_THREADS = 3
+    settings.LOCAL_WHISPER_BEAM_SIZE = 5
+
+    engine = get_engine(name="local")
+
+    assert isinstance(engine, LocalEngine)
+    assert (engine.threads, engine.beam_size) == (3, 5)
