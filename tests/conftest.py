@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.services import user_issue_tokens
 from tests.factories import UserFactory
@@ -12,6 +13,14 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock_mid_window(monkeypatch):
+    """The throttles count per fixed window (a minute, an hour): a test's requests must not fall on
+    both sides of a window's end, which would reset the count mid-test. Their clock stands still,
+    half a minute into a window."""
+    monkeypatch.setattr(SimpleRateThrottle, "timer", staticmethod(lambda: 86_400.0 * 20_000 + 30))
 
 
 @pytest.fixture
