@@ -2,7 +2,9 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
+
+from accounts.signals import user_created
 
 
 class Provider(models.TextChoices):
@@ -11,12 +13,17 @@ class Provider(models.TextChoices):
 
 
 class UserManager(BaseUserManager):
-    """Every user is created through `accounts.services.user_create`, so each one gets its wallet."""
+    """Every way of making a user (the services, `createsuperuser`, the admin's shell) comes here,
+    so every user is announced by `user_created` in the transaction that made it."""
 
-    def create_user(self, email: str, password: str | None = None, **fields):
-        from accounts.services import user_create
-
-        return user_create(email=email, password=password, **fields)
+    @transaction.atomic
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)  # None gives an unusable password
+        user.full_clean(exclude=["password", "provider_uid"])
+        user.save(using=self._db)
+        user_created.send(sender=self.model, user=user)
+        return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields):
         return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)

@@ -17,10 +17,8 @@ from accounts.authentication import SESSION_CLAIM, forget_cached_user
 from accounts.exceptions import AccountDisabled, EmailInUse, InvalidRefreshToken, ProviderEmailMissing
 from accounts.models import EndedSession, User
 from accounts.social import social_login_verify
-from wallet.services import wallet_create
 
 
-@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -31,20 +29,17 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    """Create a user and its wallet together: every user always has exactly one wallet."""
-    user = User(
-        email=User.objects.normalize_email(email).lower(),
+    """Create a user; in the same transaction the apps listening to `user_created` add what every
+    user has (its wallet)."""
+    return User.objects.create_user(
+        email,
+        password,
         name=name,
         provider=provider,
         provider_uid=provider_uid,
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    user.set_password(password)  # None gives an unusable password
-    user.full_clean(exclude=["password", "provider_uid"])
-    user.save()
-    wallet_create(user=user)
-    return user
 
 
 def user_issue_tokens(*, user: User) -> dict[str, str]:

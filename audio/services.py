@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile
+from audio.exceptions import AudioTooLong, EmptyFile
 from audio.models import AudioFile
 from audio.probe import probe_audio
+from audio.signals import audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
-from transcriptions.selectors import audio_has_active_transcription
 
 MAX_FILENAME_LENGTH = AudioFile._meta.get_field("original_filename").max_length
 MAX_EXTENSION_LENGTH = 16
@@ -63,16 +63,16 @@ def audio_file_create(*, user, file: File, original_filename: str) -> AudioFile:
 def audio_file_delete(*, audio_file: AudioFile) -> None:
     """Delete an audio file's row, then its stored file once that has committed.
 
-    Locks the audio file's row. Raises AudioInUse while a transcription of it is pending or
-    processing. Transcriptions already finished keep their text (their link becomes empty).
+    Locks the audio file's row, then asks the apps that use audio whether it may go
+    (`audio_file_deleting`): the transcriptions app raises AudioInUse while a job of it is pending
+    or processing. Transcriptions already finished keep their text (their link becomes empty).
     """
     with transaction.atomic():
         # While this lock is held no transcription of the file can be inserted (on MySQL/MariaDB the
         # insert's foreign-key check takes a shared lock on this row), and one inserted just before
-        # makes this wait for its commit; either way the check below sees it.
+        # makes this wait for its commit; either way the receivers see it.
         locked = AudioFile.objects.select_for_update().get(pk=audio_file.pk)
-        if audio_has_active_transcription(audio_file_id=locked.pk):
-            raise AudioInUse()
+        audio_file_deleting.send(sender=AudioFile, audio_file=locked)
         locked.delete()
         transaction.on_commit(partial(locked.file.storage.delete, locked.file.name), robust=True)
 

@@ -1,9 +1,31 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from config.exceptions import DomainError
 from transcriptions.models import Transcription
-from transcriptions.services import transcription_retry
-from wallet.admin import can_write_ledger, refund_transcriptions
+from transcriptions.services import transcription_refund, transcription_retry
+from wallet.admin import ask_then_apply, can_write_ledger
+from wallet.forms import RefundForm
+
+
+@admin.action(description="Refund the selected transcriptions", permissions=["refund"])
+def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+    """Give back what each completed transcription cost, once."""
+
+    def refund(transcription: Transcription, data: dict) -> str:
+        line = transcription_refund(transcription=transcription, reason=data["reason"], created_by=request.user)
+        return f"refunded ₹{line.amount} and {line.demo_minutes} demo minutes."
+
+    return ask_then_apply(
+        modeladmin,
+        request,
+        queryset,
+        form_class=RefundForm,
+        title="Refund",
+        explanation="Give back the money and demo minutes these transcriptions cost. Each is refunded at most once.",
+        apply=refund,
+    )
 
 
 @admin.register(Transcription)

@@ -4,6 +4,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from wallet.models import Subject, SubjectType
+
+
+def wallet_subject(transcription_id) -> Subject:
+    """How the wallet names a transcription it holds or charges for."""
+    return Subject(SubjectType.TRANSCRIPTION, str(transcription_id))
+
 
 class Transcription(models.Model):
     """One transcription job and its result. It keeps its own copy of the audio's name and

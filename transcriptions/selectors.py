@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from audio.models import AudioFile
+from audio.selectors import audio_file_get
 from transcriptions.exceptions import AudioFileNotFound
 from transcriptions.models import Transcription
 
@@ -18,8 +19,7 @@ def audio_has_active_transcription(*, audio_file_id) -> bool:
 def transcription_audio_file_get(*, user, audio_file_id, for_update: bool = False) -> AudioFile:
     """The caller's audio file; anyone else's is `AudioFileNotFound`, as if it did not exist.
     `for_update` locks its row until the caller's transaction ends."""
-    audio_files = AudioFile.objects.select_for_update() if for_update else AudioFile.objects
-    audio_file = audio_files.filter(user=user, pk=audio_file_id).first()
+    audio_file = audio_file_get(user=user, audio_file_id=audio_file_id, for_update=for_update)
     if audio_file is None:
         raise AudioFileNotFound()
     return audio_file

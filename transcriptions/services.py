@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audio.exceptions import AudioInUse
 from config import metrics
 from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
 from transcriptions.exceptions import (
@@ -36,9 +37,10 @@ from transcriptions.exceptions import (
     TranscriptionTimedOut,
     UnsupportedLanguage,
 )
-from transcriptions.models import Transcription
-from transcriptions.selectors import ACTIVE_STATUSES, transcription_audio_file_get
-from wallet.services import billable_minutes, wallet_capture, wallet_release, wallet_reserve
+from transcriptions.models import Transcription, wallet_subject
+from transcriptions.selectors import ACTIVE_STATUSES, audio_has_active_transcription, transcription_audio_file_get
+from wallet.models import Transaction
+from wallet.services import billable_minutes, wallet_capture, wallet_refund, wallet_release, wallet_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def transcription_create(
                 idempotency_key=idempotency_key,
                 deadline_at=timezone.now() + timedelta(seconds=settings.TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS),
             )
-            hold = wallet_reserve(user=user, transcription=job, minutes=minutes)
+            hold = wallet_reserve(user=user, subject=wallet_subject(job.pk), minutes=minutes)
             job.demo_minutes_used = hold.demo_minutes
             job.charged_minutes = minutes - hold.demo_minutes
             job.amount = hold.amount
@@ -271,7 +273,7 @@ def _progress_recorder(transcription_id) -> Callable[[float], None]:
 
 def _complete(transcription_id, result: EngineResult, *, run_id: str) -> bool:
     with transaction.atomic():
-        wallet_capture(transcription_id=transcription_id)
+        wallet_capture(subject=wallet_subject(transcription_id))
         now = timezone.now()
         finished = Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING, run_id=run_id).update(
             status=Status.COMPLETED,
@@ -293,7 +295,7 @@ def _complete(transcription_id, result: EngineResult, *, run_id: str) -> bool:
 def _fail(transcription_id, *, code: str, error: str, status: str = Status.PROCESSING, **only_if) -> bool:
     """Move the job from `status` to `failed` and release its hold, together or not at all."""
     with transaction.atomic():
-        wallet_release(transcription_id=transcription_id)
+        wallet_release(subject=wallet_subject(transcription_id))
         now = timezone.now()
         failed = Transcription.objects.filter(pk=transcription_id, status=status, **only_if).update(
             status=Status.FAILED, error=error, error_code=code, completed_at=now, deadline_at=None, updated_at=now
@@ -373,3 +375,14 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
         user=transcription.user, audio_file_id=transcription.audio_file_id, language=transcription.language
     )
     return job
+
+
+def transcription_refund(*, transcription: Transcription, reason: str, created_by=None) -> Transaction:
+    """Give back what a completed transcription cost, once (`NothingToRefund` otherwise)."""
+    return wallet_refund(subject=wallet_subject(transcription.pk), reason=reason, created_by=created_by)
+
+
+def refuse_deleting_audio_in_use(sender, *, audio_file, **kwargs) -> None:
+    """Receives `audio_file_deleting`: audio that a job is waiting for or working on stays."""
+    if audio_has_active_transcription(audio_file_id=audio_file.pk):
+        raise AudioInUse()

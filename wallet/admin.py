@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import DomainError
-from wallet.forms import AdjustmentForm, RefundForm
+from wallet.forms import AdjustmentForm
 from wallet.models import Hold, Transaction, Wallet
-from wallet.services import wallet_adjust, wallet_refund
+from wallet.services import wallet_adjust
 
 
 def can_write_ledger(request: HttpRequest) -> bool:
@@ -19,7 +19,7 @@ def can_write_ledger(request: HttpRequest) -> bool:
     return request.user.has_perm("wallet.add_transaction")
 
 
-def _ask_then_apply(
+def ask_then_apply(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     queryset: QuerySet,
@@ -52,25 +52,6 @@ def _ask_then_apply(
     return TemplateResponse(request, "admin/wallet/action_form.html", context)
 
 
-@admin.action(description="Refund the selected transcriptions", permissions=["refund"])
-def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
-    """For the transcription admin: give back what each completed transcription cost, once."""
-
-    def refund(transcription, data: dict) -> str:
-        line = wallet_refund(transcription_id=transcription.pk, reason=data["reason"], created_by=request.user)
-        return f"refunded ₹{line.amount} and {line.demo_minutes} demo minutes."
-
-    return _ask_then_apply(
-        modeladmin,
-        request,
-        queryset,
-        form_class=RefundForm,
-        title="Refund",
-        explanation="Give back the money and demo minutes these transcriptions cost. Each is refunded at most once.",
-        apply=refund,
-    )
-
-
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
     list_display = ["user", "balance", "held", "demo_minutes_remaining", "total_credited", "total_spent", "updated_at"]
@@ -93,7 +74,7 @@ class WalletAdmin(ReadOnlyAdmin):
             )
             return f"balance ₹{line.balance_after}, demo minutes {line.demo_minutes_after}."
 
-        return _ask_then_apply(
+        return ask_then_apply(
             self,
             request,
             queryset,
@@ -109,14 +90,23 @@ class WalletAdmin(ReadOnlyAdmin):
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "wallet", "type", "amount", "demo_minutes", "balance_after", "reference"]
     list_filter = ["type", "created_at"]
-    search_fields = ["wallet__user__email", "reference", "payment_id"]
+    search_fields = ["wallet__user__email", "reference", "payment_id", "subject_id"]
     list_select_related = ["wallet__user"]
     date_hierarchy = "created_at"
 
 
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "wallet", "transcription", "amount", "demo_minutes", "status", "settled_at"]
-    list_filter = ["status", "created_at"]
-    search_fields = ["wallet__user__email", "transcription__id"]
+    list_display = [
+        "created_at",
+        "wallet",
+        "subject_type",
+        "subject_id",
+        "amount",
+        "demo_minutes",
+        "status",
+        "settled_at",
+    ]
+    list_filter = ["status", "subject_type", "created_at"]
+    search_fields = ["wallet__user__email", "subject_id"]
     list_select_related = ["wallet__user"]

@@ -1,11 +1,10 @@
 """The cached copy of each wallet's details, and how every change to a wallet invalidates it.
 
 A copy is kept with the wallet's version at the time it was read, and is good only while that
-is still the version: every change to the wallet bumps the version, so a copy read before a
-change can never be served after it, even if it was stored after the change (the race a plain
-delete-on-change has). The version is bumped when the change is made and again when it commits:
-the first bump hides the old copy from the change's own transaction, the second discards any
-copy another request read from the database before the commit.
+is still the version: every committed change to the wallet bumps the version, so a copy read
+before a change can never be served after it, even if it was stored after the change (the race a
+plain delete-on-change has). The bump runs after the commit, never under the wallet's row lock,
+and a change that rolls back leaves the cache as it was.
 
 The cache never decides anything about money: spending is checked under the wallet's row lock in
 the database. With the cache down, reads go to the database (django-redis ignores the errors);
@@ -43,8 +42,7 @@ def details_set(*, user_id, version: int, details: Any) -> None:
 
 
 def wallet_changed(*, user_id) -> None:
-    """Call inside the transaction that changes the wallet."""
-    _bump(user_id)
+    """Call inside the transaction that changes the wallet: its cached copy goes once that commits."""
     transaction.on_commit(partial(_bump, user_id))
 
 

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -58,8 +59,27 @@ class Wallet(models.Model):
         return self.demo_minutes_remaining - self.demo_minutes_held
 
 
+class SubjectType(models.TextChoices):
+    """What the wallet holds money for; the app that owns each kind names its objects."""
+
+    TRANSCRIPTION = "transcription", "Transcription"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a hold or a ledger line is for: a type and the owner's id for it. The wallet keeps
+    the name and never looks inside, so it depends on no app above it."""
+
+    type: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
 class Hold(models.Model):
-    """The reserved cost of one transcription: captured when it completes, released when it fails."""
+    """The reserved cost of one subject (a transcription): captured when the work is done, released
+    when it fails."""
 
     class Status(models.TextChoices):
         HELD = "held", "Held"
@@ -67,7 +87,8 @@ class Hold(models.Model):
         RELEASED = "released", "Released"
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
-    transcription = models.OneToOneField("transcriptions.Transcription", on_delete=models.PROTECT, related_name="hold")
+    subject_type = models.CharField(max_length=32, choices=SubjectType.choices)
+    subject_id = models.CharField(max_length=64)
     billable_minutes = _minutes()
     demo_minutes = _minutes()
     amount = _money()
@@ -78,12 +99,17 @@ class Hold(models.Model):
     class Meta:
         indexes = [models.Index(fields=["wallet", "status"], name="hold_wallet_status_idx")]
         constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id"], name="hold_subject_unique"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="hold_amount_gte_0"),
             models.CheckConstraint(condition=Q(demo_minutes__gte=0), name="hold_demo_gte_0"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.status} {self.amount} for {self.transcription_id}"
+        return f"{self.status} {self.amount} for {self.subject}"
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(self.subject_type, self.subject_id)
 
 
 class TransactionQuerySet(models.QuerySet):
@@ -119,9 +145,9 @@ class Transaction(models.Model):
     # A retried or raced operation hits this constraint instead of writing a second line.
     reference = models.CharField(max_length=100, unique=True)
     payment_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    transcription = models.ForeignKey(
-        "transcriptions.Transcription", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    # What the line pays for or gives back (a debit's or refund's transcription); blank otherwise.
+    subject_type = models.CharField(max_length=32, choices=SubjectType.choices, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
     description = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -132,7 +158,10 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["wallet", "-created_at", "-id"], name="tx_wallet_created_idx")]
+        indexes = [
+            models.Index(fields=["wallet", "-created_at", "-id"], name="tx_wallet_created_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="tx_subject_idx"),
+        ]
         constraints = [
             # Rounded because SQLite keeps decimals as binary floats, where 10 - 2.28 != 7.72;
             # on MySQL the sum is exact and the rounding changes nothing.

@@ -1,6 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from wallet.models import Transaction
+from wallet.models import SubjectType, Transaction
 
 
 def _money() -> serializers.DecimalField:
@@ -29,7 +30,7 @@ class WalletDetailsOutputSerializer(serializers.Serializer):
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    transcription = serializers.UUIDField(source="transcription_id", read_only=True, allow_null=True)
+    transcription = serializers.SerializerMethodField()
 
     class Meta:
         model = Transaction
@@ -49,3 +50,7 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_transcription(self, line: Transaction) -> str | None:
+        return line.subject_id if line.subject_type == SubjectType.TRANSCRIPTION else None

@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from wallet.cache import wallet_changed
 from wallet.exceptions import InsufficientBalance, NothingToRefund
-from wallet.models import ZERO, Hold, Transaction, Wallet
+from wallet.models import ZERO, Hold, Subject, Transaction, Wallet
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from transcriptions.models import Transcription
 
 CENT = Decimal("0.01")
 
@@ -162,22 +161,20 @@ def wallet_create(*, user: User) -> Wallet:
 # --- Holds: reserve, capture, release --------------------------------------------------------
 
 
-def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal) -> Hold:
-    """Hold the whole cost of `transcription` (demo minutes first, then money).
+def wallet_reserve(*, user: User, subject: Subject, minutes: Decimal) -> Hold:
+    """Hold the whole cost of `subject` (demo minutes first, then money) in `user`'s wallet.
 
     Locks the wallet row. Raises `InsufficientBalance` when the available money or demo minutes
-    cannot cover it. Idempotent per transcription: a second call returns the first hold.
-    Call it inside the caller's `atomic()` that creates the transcription, so a refusal leaves
+    cannot cover it. Idempotent per subject: a second call returns the first hold.
+    Call it inside the caller's `atomic()` that creates the subject, so a refusal leaves
     nothing behind.
     """
     _require_cents(minutes, name="minutes")
     if minutes < 0:
         raise ValueError("Minutes cannot be negative.")
-    if transcription.user_id != user.pk:
-        raise ValueError("A transcription is paid for by its own user's wallet.")
     with transaction.atomic():
         wallet = _lock_wallet(user=user)
-        existing = Hold.objects.filter(transcription=transcription).first()
+        existing = Hold.objects.filter(subject_type=subject.type, subject_id=subject.id).first()
         if existing is not None:
             return existing
         cost = wallet_quote(wallet=wallet, minutes=minutes)
@@ -188,7 +185,8 @@ def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal
             )
         hold = Hold.objects.create(
             wallet=wallet,
-            transcription=transcription,
+            subject_type=subject.type,
+            subject_id=subject.id,
             billable_minutes=minutes,
             demo_minutes=cost.demo_minutes_used,
             amount=cost.amount,
@@ -200,25 +198,26 @@ def wallet_reserve(*, user: User, transcription: Transcription, minutes: Decimal
     return hold
 
 
-def _lock_hold(transcription_id) -> Hold | None:
+def _lock_hold(subject: Subject) -> Hold | None:
     # One statement locks the hold and its wallet (`hold.wallet`): a concurrent capture or release
     # of it, like every other change to the wallet, waits here, and what is read is current.
-    return Hold.objects.select_related("wallet").select_for_update().filter(transcription_id=transcription_id).first()
+    holds = Hold.objects.select_related("wallet").select_for_update()
+    return holds.filter(subject_type=subject.type, subject_id=subject.id).first()
 
 
-def wallet_capture(*, transcription_id) -> Transaction | None:
+def wallet_capture(*, subject: Subject) -> Transaction | None:
     """Charge a held cost: one debit line (money and demo minutes), totals updated.
 
     Locks the hold and its wallet row. Idempotent: capturing a hold that is no longer held changes
     nothing and returns the debit line if there is one. Returns None when there is no hold.
     """
     with transaction.atomic():
-        hold = _lock_hold(transcription_id)
+        hold = _lock_hold(subject)
         if hold is None:
             return None
         wallet = hold.wallet
         if hold.status != Hold.Status.HELD:
-            return Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
+            return Transaction.objects.filter(reference=f"debit:{subject.id}").first()
         wallet.held -= hold.amount
         wallet.demo_minutes_held -= hold.demo_minutes
         wallet.total_spent += hold.amount
@@ -228,11 +227,12 @@ def wallet_capture(*, transcription_id) -> Transaction | None:
         line = _post(
             wallet=wallet,
             type=Transaction.Type.DEBIT,
-            reference=f"debit:{transcription_id}",
+            reference=f"debit:{subject.id}",
             amount=-hold.amount,
             demo_minutes=-hold.demo_minutes,
             minutes=hold.billable_minutes,
-            transcription_id=transcription_id,
+            subject_type=subject.type,
+            subject_id=subject.id,
             description=f"Transcription of {hold.billable_minutes} minutes",
         )
         hold.status = Hold.Status.CAPTURED
@@ -241,13 +241,13 @@ def wallet_capture(*, transcription_id) -> Transaction | None:
     return line
 
 
-def wallet_release(*, transcription_id) -> bool:
+def wallet_release(*, subject: Subject) -> bool:
     """Give a held cost back to `available`; no ledger line, since the balance never changed.
 
     Locks the hold and its wallet row. Idempotent: returns False when there was nothing held to release.
     """
     with transaction.atomic():
-        hold = _lock_hold(transcription_id)
+        hold = _lock_hold(subject)
         if hold is None:
             return False
         wallet = hold.wallet
@@ -285,14 +285,14 @@ def wallet_credit(*, user: User, amount: Decimal, payment_id: str, description: 
         )
 
 
-def wallet_refund(*, transcription_id, reason: str, created_by: User | None = None) -> Transaction:
-    """Give back what a completed transcription cost (money and demo minutes), once.
+def wallet_refund(*, subject: Subject, reason: str, created_by: User | None = None) -> Transaction:
+    """Give back what a captured subject (a completed transcription) cost, money and demo minutes, once.
 
     Locks the wallet row. Raises `NothingToRefund` when it was never charged or was refunded.
     `total_spent` goes down; `total_minutes_transcribed` stays, since the work was done.
     """
     with transaction.atomic():
-        debit = Transaction.objects.filter(reference=f"debit:{transcription_id}").first()
+        debit = Transaction.objects.filter(reference=f"debit:{subject.id}").first()
         if debit is None:
             raise NothingToRefund()
         wallet = _lock_wallet(pk=debit.wallet_id)
@@ -300,11 +300,12 @@ def wallet_refund(*, transcription_id, reason: str, created_by: User | None = No
         line, created = _post_once(
             wallet=wallet,
             type=Transaction.Type.REFUND,
-            reference=f"refund:{transcription_id}",
+            reference=f"refund:{subject.id}",
             amount=-debit.amount,
             demo_minutes=-debit.demo_minutes,
             minutes=debit.minutes,
-            transcription_id=transcription_id,
+            subject_type=subject.type,
+            subject_id=subject.id,
             description=reason,
             created_by=created_by,
         )

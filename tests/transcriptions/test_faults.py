@@ -69,8 +69,8 @@ def engine_called(openai, times: int = 1) -> None:
 
 def assert_charged_once_and_ledger_clean(user, job: Transcription) -> None:
     assert job.status == "completed", job.error
-    assert Hold.objects.get(transcription=job).status == Hold.Status.CAPTURED
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.CAPTURED
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
     call_command("audit_ledger")  # raises on any mismatch
 
 

@@ -77,7 +77,7 @@ def test_the_same_idempotency_key_ten_times_at_once_makes_one_job(
     assert {response.status_code for response in responses} <= {201, 409}
     assert all(response.json()["id"] == str(job.pk) for response in responses if response.status_code == 201)
     assert sum(response.status_code == 201 and "Idempotent-Replayed" not in response for response in responses) == 1
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 def test_the_same_audio_posted_five_times_at_once_makes_one_job(user, make_audio_file, ninety_seconds_wav, fake_openai):

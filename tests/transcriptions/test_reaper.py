@@ -50,8 +50,8 @@ def stuck_in_processing(job: Transcription, *, requeues: int = 0) -> None:
 def assert_released_and_nothing_charged(user, job: Transcription) -> None:
     wallet = Wallet.objects.get(user=user)
     assert (wallet.held, wallet.demo_minutes_held, wallet.demo_minutes_remaining) == (0, 0, Decimal("10.00"))
-    assert Hold.objects.get(transcription=job).status == Hold.Status.RELEASED
-    assert not Transaction.objects.filter(transcription=job).exists()
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
+    assert not Transaction.objects.filter(subject_id=job.pk).exists()
 
 
 def test_time_limits_grow_with_the_audio_and_the_broker_outwaits_the_longest_job():
@@ -112,7 +112,7 @@ def test_a_job_no_worker_took_is_queued_again_and_runs(
     job.refresh_from_db()
     assert (report.requeued, report.failed) == ([job.pk], [])
     assert (job.status, job.requeues) == ("completed", 1)
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 def test_a_job_whose_worker_died_is_queued_again_and_the_dead_runs_result_is_dropped(
@@ -130,7 +130,7 @@ def test_a_job_whose_worker_died_is_queued_again_and_the_dead_runs_result_is_dro
     assert late is False
     assert (job.status, job.text) == ("completed", "First half of chunk-000.mp3. Second half of chunk-000.mp3.")
     assert job.run_id not in ("", "dead-task")
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_a_job_queued_again_while_its_first_run_still_works_completes_once(
     assert reaped == [job.pk]
     assert (job.status, job.requeues) == ("completed", 1)
     assert len(fake_openai.requests) == 2  # the first run's result was dropped, the second kept
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 def test_running_out_of_time_fails_the_job_and_charges_nothing(

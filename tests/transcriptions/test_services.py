@@ -43,8 +43,8 @@ def assert_nothing_charged(user, *, balance: Decimal, demo_minutes: Decimal, job
         demo_minutes,
         ZERO,
     )
-    assert Hold.objects.get(transcription=job).status == Hold.Status.RELEASED
-    assert not Transaction.objects.filter(transcription=job).exists()
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
+    assert not Transaction.objects.filter(subject_id=job.pk).exists()
 
 
 def test_completed_job_uses_demo_minutes_first_then_charges_the_rest(
@@ -79,7 +79,7 @@ def test_completed_job_uses_demo_minutes_first_then_charges_the_rest(
         ZERO,
     )
     assert (wallet.total_spent, wallet.total_minutes_transcribed) == (Decimal("0.50"), Decimal("1.50"))
-    debit = Transaction.objects.get(transcription=job)
+    debit = Transaction.objects.get(subject_id=job.pk)
     assert (debit.type, debit.amount, debit.demo_minutes, debit.minutes) == (
         Transaction.Type.DEBIT,
         Decimal("-0.50"),
@@ -129,7 +129,7 @@ def test_a_rate_limited_request_is_retried_and_the_job_charged_once(
     assert job.status == Transcription.Status.COMPLETED
     wallet = wallet_of(user)
     assert (wallet.balance, wallet.held) == (Decimal("0.50"), ZERO)
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -179,6 +179,17 @@ def test_persistent_server_errors_are_retried_before_the_job_fails(
 
     assert job.status == Transcription.Status.FAILED
     assert len(fake_openai.requests) == 3  # OPENAI_MAX_RETRIES = 2
+
+
+def test_a_job_is_held_and_paid_for_in_its_owners_wallet_alone(user, other_user, make_audio_file, speech_wav):
+    audio = make_audio_file(user, speech_wav)
+
+    job, _ = transcription_create(user=user, audio_file_id=audio.pk)
+
+    hold = Hold.objects.get(subject_id=job.pk)
+    assert hold.wallet == wallet_of(user)
+    assert hold.subject_type == "transcription"
+    assert wallet_of(other_user).demo_minutes_held == Decimal("0.00")
 
 
 def test_local_engine_transcribes_speech_and_says_so(user, make_audio_file, speech_wav, run_jobs):
@@ -283,7 +294,7 @@ def test_a_finished_job_runs_once_however_often_a_task_for_it_is_delivered(
 
     assert again.status == other.status == Transcription.Status.COMPLETED
     assert len(fake_openai.requests) == 1
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 def test_a_processing_job_is_resumed_by_its_own_task_only(
@@ -298,7 +309,7 @@ def test_a_processing_job_is_resumed_by_its_own_task_only(
 
     resumed = transcription_run(transcription_id=job.pk, run_id="task-1")  # its worker died: redelivered
     assert (resumed.status, resumed.progress, resumed.run_id) == ("completed", 100, "task-1")
-    assert Transaction.objects.filter(transcription=job).count() == 1
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
 def test_progress_follows_the_chunks_done(
@@ -343,7 +354,7 @@ def test_retrying_a_failed_job_makes_a_new_paid_job(
     assert retried.pk != failed.pk
     assert (retried.status, retried.language, retried.audio_file_id) == ("completed", "en", failed.audio_file_id)
     assert failed.status == "failed"
-    assert Transaction.objects.filter(transcription=retried).count() == 1
+    assert Transaction.objects.filter(subject_id=retried.pk).count() == 1
     with pytest.raises(TranscriptionNotRetryable):
         transcription_retry(transcription=retried)
 

@@ -44,7 +44,7 @@ def test_a_worker_on_redis_runs_the_queued_job_to_completion(
     assert "Task transcriptions.transcribe[" in worker.log  # the worker ran it
     assert (job.engine, job.progress) == ("local", 100)
     assert job.text.strip()
-    assert Hold.objects.get(transcription=job).status == Hold.Status.CAPTURED
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.CAPTURED
     wallet = Wallet.objects.get(user=user)
     assert wallet.demo_minutes_remaining == Decimal("10.00") - job.billable_minutes
     assert wallet.demo_minutes_held == 0
@@ -62,7 +62,7 @@ def test_a_broker_that_cannot_be_reached_fails_the_job_with_503_and_charges_noth
     assert response.json()["code"] == "transcription_queue_unavailable"
     job = Transcription.objects.get()
     assert (job.status, job.error_code) == ("failed", "transcription_queue_unavailable")
-    assert Hold.objects.get(transcription=job).status == Hold.Status.RELEASED
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
     assert Wallet.objects.get(user=user).demo_minutes_held == 0
 
 

@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.services import user_create
 from tests.wallet.conftest import fund, make_transcription
+from transcriptions.models import wallet_subject
 from wallet.models import Transaction, Wallet
 from wallet.services import wallet_capture, wallet_reserve
 
@@ -57,7 +58,7 @@ def test_adjust_action_writes_one_line_with_the_reason(admin_client, admin, user
 
 def test_adjust_action_that_would_take_held_money_is_refused(admin_client, user):
     fund(user, balance=D("2.00"), demo_minutes=D("0.00"))
-    wallet_reserve(user=user, transcription=make_transcription(user), minutes=D("1.00"))
+    wallet_reserve(user=user, subject=wallet_subject(make_transcription(user).pk), minutes=D("1.00"))
 
     response = _adjust(admin_client, user.wallet, amount="-1.01", demo_minutes="0", reason="chargeback")
 
@@ -96,8 +97,8 @@ def test_staff_without_ledger_permission_cannot_adjust(user, db):
 def test_refund_action_refunds_a_completed_transcription_once(admin_client, admin, user):
     fund(user, balance=D("10.00"))
     transcription = make_transcription(user, D("12.00"))
-    wallet_reserve(user=user, transcription=transcription, minutes=D("12.00"))
-    wallet_capture(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("12.00"))
+    wallet_capture(subject=wallet_subject(transcription.pk))
     form = {"action": "refund_transcriptions", "_selected_action": [transcription.pk], "reason": "Speaker inaudible"}
 
     asked = admin_client.post(TRANSCRIPTIONS_URL, {k: v for k, v in form.items() if k != "reason"})
@@ -108,8 +109,8 @@ def test_refund_action_refunds_a_completed_transcription_once(admin_client, admi
     assert "refunded ₹2.00 and 10.00 demo minutes." in done.content.decode()
     assert "already been refunded" in again.content.decode()
     refund = Transaction.objects.get(type=Transaction.Type.REFUND)
-    assert (refund.transcription_id, refund.description, refund.created_by) == (
-        transcription.pk,
+    assert (refund.subject_id, refund.description, refund.created_by) == (
+        str(transcription.pk),
         "Speaker inaudible",
         admin,
     )
@@ -118,7 +119,7 @@ def test_refund_action_refunds_a_completed_transcription_once(admin_client, admi
 
 def test_refund_action_refuses_a_transcription_that_was_never_charged(admin_client, user):
     transcription = make_transcription(user)
-    wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
 
     response = admin_client.post(
         TRANSCRIPTIONS_URL,

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from tests.wallet.conftest import fund, make_transcription
+from transcriptions.models import wallet_subject
 from wallet.models import Transaction
 from wallet.services import wallet_capture, wallet_credit, wallet_reserve
 
@@ -37,9 +38,9 @@ def test_wallet_details_after_paying_for_transcriptions(api_client, user, other_
     fund(user, balance=D("100.00"))
     fund(other_user, balance=D("7.00"))
     done, pending = make_transcription(user, D("12.00")), make_transcription(user, D("3.00"))
-    wallet_reserve(user=user, transcription=done, minutes=D("12.00"))  # 10 demo minutes, then 2 at ₹2.50
-    wallet_capture(transcription_id=done.pk)
-    wallet_reserve(user=user, transcription=pending, minutes=D("3.00"))
+    wallet_reserve(user=user, subject=wallet_subject(done.pk), minutes=D("12.00"))  # 10 demo minutes, then 2 at ₹2.50
+    wallet_capture(subject=wallet_subject(done.pk))
+    wallet_reserve(user=user, subject=wallet_subject(pending.pk), minutes=D("3.00"))
 
     body = api_client.get(DETAILS_URL).json()
 
@@ -78,8 +79,8 @@ def test_transactions_are_the_callers_own_newest_first(api_client, user, other_u
     wallet_credit(user=other_user, amount=D("99.00"), payment_id="pay_other")
     wallet_credit(user=user, amount=D("10.00"), payment_id="pay_1")
     transcription = make_transcription(user, D("11.50"))
-    wallet_reserve(user=user, transcription=transcription, minutes=D("11.50"))
-    wallet_capture(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("11.50"))
+    wallet_capture(subject=wallet_subject(transcription.pk))
 
     response = api_client.get(TRANSACTIONS_URL)
 

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.wallet.conftest import fund, make_transcription
+from transcriptions.models import wallet_subject
 from wallet.models import Hold, Wallet
 from wallet.services import wallet_capture, wallet_refund, wallet_reserve
 
@@ -17,10 +18,10 @@ def busy_wallet(user):
     fund(user, balance=D("30.00"), demo_minutes=D("4.00"))
     transcriptions = [make_transcription(user, minutes) for minutes in (D("3.00"), D("6.50"), D("2.00"))]
     for transcription in transcriptions:
-        wallet_reserve(user=user, transcription=transcription, minutes=transcription.billable_minutes)
-        wallet_capture(transcription_id=transcription.pk)
-    wallet_refund(transcription_id=transcriptions[0].pk, reason="bad audio")  # 3 demo minutes back
-    wallet_reserve(user=user, transcription=make_transcription(user, D("5.00")), minutes=D("5.00"))
+        wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=transcription.billable_minutes)
+        wallet_capture(subject=wallet_subject(transcription.pk))
+    wallet_refund(subject=wallet_subject(transcriptions[0].pk), reason="bad audio")  # 3 demo minutes back
+    wallet_reserve(user=user, subject=wallet_subject(make_transcription(user, D("5.00")).pk), minutes=D("5.00"))
     return Wallet.objects.get(user=user)
 
 

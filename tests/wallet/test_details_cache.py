@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from tests.test_observability import REDIS_DOWN
@@ -21,22 +22,42 @@ def test_repeated_reads_are_served_from_the_cache(api_client, django_assert_num_
     assert second.json() == first.json()
 
 
-def test_a_change_shows_at_once(api_client, user):
+def test_a_change_shows_at_once(api_client, user, django_capture_on_commit_callbacks):
     assert api_client.get(URL).json()["balance"] == "0.00"
 
-    wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_1")
+    with django_capture_on_commit_callbacks(execute=True):
+        wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_1")
 
     assert api_client.get(URL).json()["balance"] == "25.00"
 
 
-def test_a_copy_read_before_a_change_is_never_served_after_it(user):
+def test_a_copy_read_before_a_change_is_never_served_after_it(user, django_capture_on_commit_callbacks):
     # A request reads the wallet, a payment lands, then the first request stores what it read.
     version, _ = details_get(user_id=user.pk)
     read_before = _details_of(wallet_get(user=user))
-    wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_2")
+    with django_capture_on_commit_callbacks(execute=True):
+        wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_2")
     details_set(user_id=user.pk, version=version, details=read_before)
 
     assert wallet_details(user=user).balance == Decimal("25.00")
+
+
+def test_a_change_that_rolls_back_leaves_the_cache_untouched(api_client, user, django_capture_on_commit_callbacks):
+    cached = api_client.get(URL).json()
+    version, _ = details_get(user_id=user.pk)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_cache_rolled_back")
+        assert details_get(user_id=user.pk)[0] == version  # nothing touched under the wallet's lock
+        raise RuntimeError("rolled back")
+
+    assert callbacks == []
+    assert details_get(user_id=user.pk)[0] == version
+    assert api_client.get(URL).json() == cached
 
 
 def test_with_the_cache_down_details_come_from_the_database(user):

@@ -14,6 +14,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from tests.factories import UserFactory
 from tests.wallet.conftest import make_transcription
+from transcriptions.models import wallet_subject
 from wallet.exceptions import InsufficientBalance, NothingToRefund
 from wallet.models import Hold, Wallet
 from wallet.services import (
@@ -83,9 +84,9 @@ class LedgerMachine(RuleBasedStateMachine):
         transcription = make_transcription(self.user, minutes)
         if amount > e["balance"] - e["held"]:
             with pytest.raises(InsufficientBalance):
-                wallet_reserve(user=self.user, transcription=transcription, minutes=minutes)
+                wallet_reserve(user=self.user, subject=wallet_subject(transcription.pk), minutes=minutes)
             return multiple()
-        hold = wallet_reserve(user=self.user, transcription=transcription, minutes=minutes)
+        hold = wallet_reserve(user=self.user, subject=wallet_subject(transcription.pk), minutes=minutes)
         assert (hold.amount, hold.demo_minutes) == (amount, demo_used)
         e["held"] += amount
         e["demo_held"] += demo_used
@@ -95,7 +96,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(transcription_id=reserved)
     def capture(self, transcription_id):
         amount, demo_used, status = self.holds[transcription_id]
-        line = wallet_capture(transcription_id=transcription_id)
+        line = wallet_capture(subject=wallet_subject(transcription_id))
         if status == Hold.Status.RELEASED:
             assert line is None
             return
@@ -111,7 +112,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(transcription_id=reserved)
     def release(self, transcription_id):
         amount, demo_used, status = self.holds[transcription_id]
-        assert wallet_release(transcription_id=transcription_id) is (status == Hold.Status.HELD)
+        assert wallet_release(subject=wallet_subject(transcription_id)) is (status == Hold.Status.HELD)
         if status == Hold.Status.HELD:
             self.expected["held"] -= amount
             self.expected["demo_held"] -= demo_used
@@ -122,9 +123,9 @@ class LedgerMachine(RuleBasedStateMachine):
         amount, demo_used, status = self.holds[transcription_id]
         if status != Hold.Status.CAPTURED or transcription_id in self.refunded:
             with pytest.raises(NothingToRefund):
-                wallet_refund(transcription_id=transcription_id, reason="machine")
+                wallet_refund(subject=wallet_subject(transcription_id), reason="machine")
             return
-        line = wallet_refund(transcription_id=transcription_id, reason="machine")
+        line = wallet_refund(subject=wallet_subject(transcription_id), reason="machine")
         assert (line.amount, line.demo_minutes) == (amount, demo_used)
         self.expected["balance"] += amount
         self.expected["demo"] += demo_used

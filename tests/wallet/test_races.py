@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from tests.wallet.conftest import fund, make_transcription
+from transcriptions.models import wallet_subject
 from wallet.exceptions import InsufficientBalance
 from wallet.models import Hold, Transaction, Wallet
 from wallet.selectors import wallet_audit
@@ -53,7 +54,7 @@ def test_fifty_concurrent_reservations_on_a_wallet_that_affords_seventeen(user):
     transcriptions = [make_transcription(user, D("1.00")) for _ in range(50)]
 
     outcomes = run_together(
-        [lambda t=t: wallet_reserve(user=user, transcription=t, minutes=D("1.00")) for t in transcriptions]
+        [lambda t=t: wallet_reserve(user=user, subject=wallet_subject(t.pk), minutes=D("1.00")) for t in transcriptions]
     )
 
     kinds = Counter(type(outcome).__name__ for outcome in outcomes)
@@ -64,8 +65,8 @@ def test_fifty_concurrent_reservations_on_a_wallet_that_affords_seventeen(user):
     assert (wallet.demo_minutes_remaining, wallet.demo_minutes_held) == (D("10.00"), D("10.00"))
     assert Hold.objects.count() == 17
 
-    reserved = [o.transcription_id for o in outcomes if isinstance(o, Hold)]
-    captured = run_together([lambda t=t: wallet_capture(transcription_id=t) for t in reserved])
+    reserved = [o.subject for o in outcomes if isinstance(o, Hold)]
+    captured = run_together([lambda s=s: wallet_capture(subject=s) for s in reserved])
 
     assert all(isinstance(line, Transaction) for line in captured)
     wallet.refresh_from_db()
@@ -81,7 +82,10 @@ def test_fifty_concurrent_reservations_on_a_wallet_that_affords_seventeen(user):
 
 def test_concurrent_reserves_of_one_transcription_hold_it_once(user, transcription):
     outcomes = run_together(
-        [lambda: wallet_reserve(user=user, transcription=transcription, minutes=D("1.00")) for _ in range(10)]
+        [
+            lambda: wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
+            for _ in range(10)
+        ]
     )
 
     assert {hold.pk for hold in outcomes} == {Hold.objects.get().pk}
@@ -93,13 +97,13 @@ def test_concurrent_capture_and_release_of_one_reservation_exactly_one_wins(user
     fund(user, balance=D("50.00"), demo_minutes=D("0.00"))
     transcriptions = [make_transcription(user, D("2.50")) for _ in range(8)]
     for t in transcriptions:
-        wallet_reserve(user=user, transcription=t, minutes=D("2.50"))
+        wallet_reserve(user=user, subject=wallet_subject(t.pk), minutes=D("2.50"))
     calls, labels = [], []
     for t in transcriptions:
         for _ in range(2):
             calls += [
-                lambda t=t: wallet_capture(transcription_id=t.pk),
-                lambda t=t: wallet_release(transcription_id=t.pk),
+                lambda t=t: wallet_capture(subject=wallet_subject(t.pk)),
+                lambda t=t: wallet_release(subject=wallet_subject(t.pk)),
             ]
             labels += [("capture", t.pk), ("release", t.pk)]
 

