@@ -37,6 +37,8 @@ test: system-packages $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 
 ## A Celery worker for production-style background work (needs CELERY_BROKER_URL).

@@ -1,19 +1,23 @@
 """JWT authentication that keeps the signed-in user in the cache, and refuses ended sessions.
 
 Every authenticated request would otherwise read the user row. Users change rarely, and every
-change to one (admin edits, deactivation, a logout) drops the cached copy. A copy can outlive a
-save only when a request read the user just before it and stored it just after, or the cache was
-down during the save; `USER_CACHE_SECONDS` bounds both.
+change to one (admin edits, deactivation, a logout) drops the cached copy, when it is saved and
+again when it commits, so a request that read the old row in between cannot keep it. A copy
+outlives a change only while the cache is down; `USER_CACHE_SECONDS` bounds that.
 Wallet details have their own versioned cache (`wallet/cache.py`).
 """
 
+from functools import partial
+
 from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.models import EndedSession
+from accounts.models import EndedSession, User
 
 USER_CACHE_SECONDS = 60
 # The claim naming a sign-in session: set when a JWT pair is issued, kept by every refresh.
@@ -30,7 +34,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         cached = cache.get(key)
         if cached is None:
             user = super().get_user(validated_token)  # raises for unknown or inactive users
-            ended = EndedSession.objects.filter(user=user, expires_at__gt=timezone.now())
+            ended = EndedSession.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
             cached = (user, frozenset(str(session_id) for session_id in ended.values_list("session_id", flat=True)))
             cache.set(key, cached, USER_CACHE_SECONDS)
         user, ended_sessions = cached
@@ -44,5 +48,16 @@ def forget_cached_user(*, user_id) -> None:
 
 
 def forget_saved_user(sender, instance, **kwargs) -> None:
-    """Receiver of the user model's save and delete signals."""
+    """Receiver of the user model's save and delete signals: now, and again once the change commits,
+    so a request that read the old row meanwhile cannot keep it cached (a deactivated user is
+    refused from the commit on)."""
     forget_cached_user(user_id=instance.pk)
+    transaction.on_commit(partial(forget_cached_user, user_id=instance.pk))
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, for views and admin pages that only a signed-in user reaches."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

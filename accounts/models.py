@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -12,7 +13,7 @@ class Provider(models.TextChoices):
     FACEBOOK = "facebook", "Facebook"
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Every way of making a user (the services, `createsuperuser`, the admin's shell) comes here,
     so every user is announced by `user_created` in the transaction that made it."""
 
@@ -46,7 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["-created_at"]

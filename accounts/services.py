@@ -53,7 +53,7 @@ def user_logout(*, user: User, refresh: str) -> None:
     """End the session of the caller's refresh token: the token is blacklisted (no more refreshes)
     and every access token issued in that session is refused from now on (see authentication)."""
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the encoded token; simplejwt's own hint says Token
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
@@ -112,7 +112,7 @@ def user_social_login(
                 raise EmailInUse() from None
             raise
         created = False
-    update_last_login(None, user)
+    update_last_login(User, user)
     return SocialSignIn(user=user, created=created, **user_issue_tokens(user=user))
 
 

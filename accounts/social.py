@@ -58,7 +58,7 @@ def _facebook_login(request: HttpRequest, provider: Provider, access_token: str)
         # Facebook refusing our app id and secret is not mistaken for a bad user token.
         facebook_flows.get_app_token(provider)
     except requests.HTTPError as exc:
-        if _is_refusal(exc.response):
+        if _is_refusal(exc.response) and exc.response is not None:
             logger.error("Facebook refused FACEBOOK_APP_ID/FACEBOOK_APP_SECRET: %s", exc.response.text[:500])
             raise ProviderNotConfigured("Facebook refused this server's app credentials.") from exc
         raise
@@ -103,7 +103,7 @@ def _verification_error(provider: str, exc: Exception) -> DomainError:
 def _describe(exc: BaseException) -> str:
     """The error for the log, without the URL's query string: allauth sends tokens there."""
     if isinstance(exc, requests.RequestException) and exc.request is not None:
-        url = urlsplit(exc.request.url)
+        url = urlsplit(str(exc.request.url))
         status = exc.response.status_code if exc.response is not None else "no answer"
         return f"{type(exc).__name__} ({status}) from {url.scheme}://{url.netloc}{url.path}"
     return repr(exc)

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as simplejwt_views
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
+from accounts.authentication import signed_in_user
 from accounts.serializers import (
     FacebookLoginInputSerializer,
     GoogleLoginInputSerializer,
@@ -16,7 +17,7 @@ from accounts.serializers import (
 )
 from accounts.services import user_logout, user_social_login
 from config.schema import error
-from config.throttling import ScopedRateThrottle
+from config.throttling import ScopedThrottleMixin
 
 
 class CurrentUserView(APIView):
@@ -30,7 +31,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_logout(user=request.user, refresh=data.validated_data["refresh"])
+        user_logout(user=signed_in_user(request), refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -45,7 +46,7 @@ LOGIN_RESPONSES = {
 }
 
 
-class SocialLoginView(APIView):
+class SocialLoginView(ScopedThrottleMixin, APIView):
     """Exchange a provider's token for our JWT pair, creating the user and its wallet on first sign-in."""
 
     provider: str
@@ -53,7 +54,6 @@ class SocialLoginView(APIView):
 
     authentication_classes = []  # a stale bearer token must not stand in the way of signing in again
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
     def post(self, request: Request) -> Response:

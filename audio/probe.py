@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from mutagen.flac import FLAC
@@ -55,7 +56,7 @@ def _mutagen_length(kind) -> Callable[[str | Path], float]:
 def _mp3_length(path: str | Path) -> float:
     """The length from the Xing/Info header, less the encoder delay and padding that FFmpeg records
     in its LAME-style tag (mutagen subtracts them only from tags LAME itself wrote)."""
-    info = MP3(path).info
+    info: Any = MP3(path).info  # mutagen declares `info` on its base class only
     mono = info.mode == MONO
     side_info_size = (17 if mono else 32) if info.version == 1 else (9 if mono else 17)
     with open(path, "rb") as file:

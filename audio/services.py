@@ -1,9 +1,13 @@
+from __future__ import annotations
+
 import os
 import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.files import File
@@ -15,11 +19,14 @@ from audio.probe import probe_audio
 from audio.signals import audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
 
-MAX_FILENAME_LENGTH = AudioFile._meta.get_field("original_filename").max_length
+if TYPE_CHECKING:
+    from accounts.models import User
+
+MAX_FILENAME_LENGTH = cast(int, AudioFile._meta.get_field("original_filename").max_length)
 MAX_EXTENSION_LENGTH = 16
 
 
-def audio_file_create(*, user, file: File, original_filename: str) -> AudioFile:
+def audio_file_create(*, user: User, file: File[Any], original_filename: str) -> AudioFile:
     """Check an audio file by its content, store it and record it.
 
     `file` is any Django `File`: an upload (already on disk in a temporary file) or a local file
@@ -74,7 +81,7 @@ def audio_file_delete(*, audio_file: AudioFile) -> None:
         locked = AudioFile.objects.select_for_update().get(pk=audio_file.pk)
         audio_file_deleting.send(sender=AudioFile, audio_file=locked)
         locked.delete()
-        transaction.on_commit(partial(locked.file.storage.delete, locked.file.name), robust=True)
+        transaction.on_commit(partial(locked.file.storage.delete, str(locked.file.name)), robust=True)
 
 
 def display_filename(name: str) -> str:
@@ -93,7 +100,7 @@ def display_filename(name: str) -> str:
 
 
 @contextmanager
-def _on_disk(file: File) -> Iterator[str]:
+def _on_disk(file: File[Any]) -> Iterator[str]:
     """A path to the file's bytes: an upload's temporary file, or else a temporary copy."""
     if hasattr(file, "temporary_file_path"):
         yield file.temporary_file_path()
@@ -105,6 +112,6 @@ def _on_disk(file: File) -> Iterator[str]:
         yield copy.name
 
 
-def _minutes_and_seconds(seconds) -> str:
+def _minutes_and_seconds(seconds: Decimal | float) -> str:
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}:{rest:02d}"

@@ -38,9 +38,9 @@ from django.db import connection  # noqa: E402
 
 from accounts.services import user_create  # noqa: E402
 from bench.common import Row, print_rows, throwaway_database  # noqa: E402
-from transcriptions.models import Transcription  # noqa: E402
+from transcriptions.models import Transcription, wallet_subject  # noqa: E402
+from wallet.audit import wallet_audit  # noqa: E402
 from wallet.models import Hold, Transaction, Wallet  # noqa: E402
-from wallet.selectors import wallet_audit  # noqa: E402
 from wallet.services import wallet_adjust, wallet_capture, wallet_credit, wallet_reserve  # noqa: E402
 
 MINUTES = Decimal("1.00")  # costs ₹1.00 at the default rate, with no demo minutes left
@@ -139,8 +139,9 @@ def service_task(index: int, transcription_ids: list) -> Callable[[], int]:
 
     def work() -> int:
         for transcription in transcriptions:
-            wallet_reserve(user=transcription.user, transcription=transcription, minutes=MINUTES)
-            wallet_capture(transcription_id=transcription.pk)
+            subject = wallet_subject(transcription.pk)
+            wallet_reserve(user=transcription.user, subject=subject, minutes=MINUTES)
+            wallet_capture(subject=subject)
         return 2 * len(transcriptions)
 
     return work

@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """Base of the errors services raise: each carries an HTTP status and a stable code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "error"
-    default_detail = "The request could not be completed."
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "error"
+    default_detail: str = "The request could not be completed."
     # Set on errors that mean an outside provider failed, so they are counted in /metrics.
     provider: str | None = None
 
@@ -58,9 +58,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable (or a lock wait gave up): transient, so a 503 to retry, not a 500.
         logger.error("database unavailable", exc_info=exc)
-        response = Response({"detail": ServiceUnavailable.default_detail, "code": ServiceUnavailable.code}, status=503)
-        response["Retry-After"] = "5"
-        return response
+        unavailable = Response(
+            {"detail": ServiceUnavailable.default_detail, "code": ServiceUnavailable.code}, status=503
+        )
+        unavailable["Retry-After"] = "5"
+        return unavailable
     if isinstance(exc, DomainError):
         if exc.provider:
             provider_errors_total.labels(provider=exc.provider, kind=exc.code).inc()
@@ -81,9 +83,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         non_field = errors.get("non_field_errors")
-        only_non_field = non_field is not None and len(errors) == 1
         response.data = {
-            "detail": non_field[0] if only_non_field else "Invalid input.",
+            "detail": non_field[0] if non_field is not None and len(errors) == 1 else "Invalid input.",
             "code": "invalid",
             "errors": errors,
         }

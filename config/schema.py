@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a person.")
     code = serializers.CharField(help_text="What went wrong, for a program: stable, snake_case.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field, not Serializer.errors: the metaclass moves it
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="For `invalid`: the problems of each field (or query parameter) by name.",
@@ -47,10 +47,10 @@ class AutoSchema(SpectacularAutoSchema):
         for code, response in list(responses.items()):
             if int(code) >= 400 and "content" not in response:  # declared with a description only
                 responses[code] = self._get_response_for_code(error(response["description"]), code, direction=direction)
-        for code in self._common_errors():
-            if str(code) not in responses:
-                responses[str(code)] = self._get_response_for_code(
-                    error(COMMON_ERRORS[code]), str(code), direction=direction
+        for status_code in self._common_errors():
+            if str(status_code) not in responses:
+                responses[str(status_code)] = self._get_response_for_code(
+                    error(COMMON_ERRORS[status_code]), str(status_code), direction=direction
                 )
         return dict(sorted(responses.items()))
 

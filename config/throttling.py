@@ -7,9 +7,13 @@ During a cache outage the throttle lets requests through rather than failing the
 """
 
 from rest_framework import throttling
+from rest_framework.throttling import BaseThrottle
 
 
 class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
+    duration: int  # set by SimpleRateThrottle from the rate
+    num_requests: int
+
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
@@ -41,3 +45,17 @@ class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowRateThrottle):
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle, FixedWindowRateThrottle):
     """Per user (or IP) and `throttle_scope` of the view: uploads, transcriptions, sign-in."""
+
+
+class ScopedThrottleMixin:
+    """The one way a view adds its own limit: `throttle_scope` names the rate (`THROTTLE_RATES`),
+    applied to the actions in `throttled_actions` (every request when None), on top of the
+    default throttles."""
+
+    throttled_actions: frozenset[str] | None = None
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles: list[BaseThrottle] = list(super().get_throttles())  # type: ignore[misc]
+        if self.throttled_actions is None or getattr(self, "action", None) in self.throttled_actions:
+            throttles.append(ScopedRateThrottle())
+        return throttles

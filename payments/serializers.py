@@ -1,5 +1,5 @@
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
@@ -20,42 +20,36 @@ _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
         "example": "100.00",
     }
 )
-class RupeeAmountField(serializers.Field):
-    """Rupees as a string ("100.50") or a JSON number, read exactly: never through a float.
-
-    Strings are plain ASCII decimals (no sign, exponent, spaces or underscores); numbers arrive as
-    `int` or `Decimal` (see `DecimalJSONParser`). At most 2 decimal places, within the order limits.
-    """
+class RupeeAmountField(serializers.DecimalField):
+    """DRF's `DecimalField` (2 places, the order limits, a string out) taking rupees as a string
+    ("100.50") or a JSON number. Strings must be plain ASCII decimals: `Decimal()` would also read a
+    sign, an exponent, spaces, underscores and other scripts' digits. A JSON number reaches DRF as a
+    float, which it reads through `str()`: exact for the at most 10 digits an order can have."""
 
     default_error_messages = {
         "invalid": 'Enter the amount in rupees as a string or a number, e.g. "100.00".',
         "max_decimal_places": "Use at most 2 decimal places.",
         "min_value": f"The smallest top-up is ₹{MIN_ORDER_AMOUNT}.",
         "max_value": f"The largest top-up is ₹{MAX_ORDER_AMOUNT}.",
+        # Checked before the limits: too many digits is too large.
+        "max_digits": f"The largest top-up is ₹{MAX_ORDER_AMOUNT}.",
+        "max_whole_digits": f"The largest top-up is ₹{MAX_ORDER_AMOUNT}.",
     }
 
-    def to_internal_value(self, data) -> Decimal:
-        if isinstance(data, str) and _PLAIN_DECIMAL.fullmatch(data):
-            amount = Decimal(data)
-        elif isinstance(data, int | Decimal) and not isinstance(data, bool):
-            try:
-                amount = Decimal(data)
-            except InvalidOperation:
-                self.fail("invalid")
-            if not amount.is_finite():
-                self.fail("invalid")
-        else:
-            self.fail("invalid")
-        if amount.as_tuple().exponent < -2:
-            self.fail("max_decimal_places")
-        if amount < MIN_ORDER_AMOUNT:
-            self.fail("min_value")
-        if amount > MAX_ORDER_AMOUNT:
-            self.fail("max_value")
-        return amount.quantize(Decimal("0.01"))
+    def __init__(self, **kwargs) -> None:
+        digits = len(str(MAX_ORDER_AMOUNT.quantize(Decimal("0.01"))).replace(".", ""))
+        super().__init__(
+            max_digits=digits, decimal_places=2, min_value=MIN_ORDER_AMOUNT, max_value=MAX_ORDER_AMOUNT, **kwargs
+        )
 
-    def to_representation(self, value: Decimal) -> str:
-        return f"{value:.2f}"
+    def to_internal_value(self, data) -> Decimal:
+        if (
+            isinstance(data, bool)
+            or not isinstance(data, str | int | float)
+            or (isinstance(data, str) and not _PLAIN_DECIMAL.fullmatch(data))
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class OrderCreateInputSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -99,7 +100,7 @@ def order_create(*, user: User, amount: Decimal) -> Order:
 def _payment_record(
     *, order: Order, payment_id: str, status: str, reported: RazorpayPayment | None = None, flagged: bool = False
 ) -> None:
-    fields: dict = {"status": status}
+    fields: dict[str, Any] = {"status": status}
     if reported is not None:
         fields |= {"amount_paise": reported.amount_paise, "method": reported.method, "error": reported.error}
     if flagged:
@@ -231,7 +232,7 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str) -> bool:
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
         raise InvalidWebhookPayload()
     event_id = event_id or f"sha256:{hashlib.sha256(body).hexdigest()}"
-    if len(event_id) > WebhookEvent._meta.get_field("event_id").max_length:
+    if len(event_id) > cast(int, WebhookEvent._meta.get_field("event_id").max_length):
         raise InvalidWebhookPayload("The event id is too long.")
 
     with transaction.atomic():
@@ -247,7 +248,7 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str) -> bool:
     return True
 
 
-def _webhook_apply(*, event: str, payload: dict) -> None:
+def _webhook_apply(*, event: str, payload: dict[str, Any]) -> None:
     if event not in CAPTURE_EVENTS | FAILURE_EVENTS:
         return
     try:

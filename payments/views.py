@@ -1,18 +1,13 @@
-import codecs
-from decimal import Decimal
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils import json
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in_user
 from payments.serializers import (
     OrderCreateInputSerializer,
     OrderOutputSerializer,
@@ -23,20 +18,8 @@ from payments.services import order_create, payment_verify, webhook_receive
 from wallet.serializers import WalletDetailsOutputSerializer
 
 
-class DecimalJSONParser(JSONParser):
-    """JSON whose numbers with a fraction become `Decimal`, so an amount is never a float on its way in."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return json.load(codecs.getreader(get_encoding(parser_context or {}))(stream), parse_float=Decimal)
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
-
-
 class WalletPaymentViewSet(viewsets.GenericViewSet):
     """Top-ups: create a Razorpay order, then verify what checkout returns."""
-
-    parser_classes = [DecimalJSONParser]
 
     @extend_schema(
         request=OrderCreateInputSerializer, responses={201: OrderOutputSerializer}, operation_id="wallet_create_order"
@@ -46,7 +29,7 @@ class WalletPaymentViewSet(viewsets.GenericViewSet):
         """A Razorpay order for a top-up of ₹1.00 to ₹100000.00: open checkout with its `order_id` and `key_id`."""
         data = OrderCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = order_create(user=request.user, amount=data.validated_data["amount"])
+        order = order_create(user=signed_in_user(request), amount=data.validated_data["amount"])
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -59,7 +42,7 @@ class WalletPaymentViewSet(viewsets.GenericViewSet):
         """Credit the order's amount for what checkout returned (once per payment); answers the new wallet figures."""
         data = PaymentVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        details = payment_verify(user=request.user, **data.validated_data)
+        details = payment_verify(user=signed_in_user(request), **data.validated_data)
         return Response(WalletDetailsOutputSerializer(details).data)
 
 

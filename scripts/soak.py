@@ -357,7 +357,9 @@ print(json.dumps({
     "jobs": [[row["status"], row["error_code"], row["n"]] for row in jobs],
     "active": Transcription.objects.filter(status__in=["pending", "processing"]).count(),
     "requeued": Transcription.objects.filter(requeues__gt=0).count(),
-    "held_for_finished": Hold.objects.filter(status="held", transcription__status__in=["completed", "failed"]).count(),
+    "held_for_finished": Hold.objects.filter(status="held", subject_type="transcription", subject_id__in=[
+        str(pk) for pk in Transcription.objects.filter(status__in=["completed", "failed"]).values_list("pk", flat=True)
+    ]).count(),
     "held": str(totals["held"] or 0), "demo_held": str(totals["demo"] or 0),
     "credited_payments": list(
         Transaction.objects.filter(type="credit", payment_id__isnull=False).values_list("payment_id", flat=True)

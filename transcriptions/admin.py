@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.authentication import signed_in_user
 from config.exceptions import DomainError
 from transcriptions.models import Transcription
 from transcriptions.services import transcription_refund, transcription_retry
@@ -14,7 +15,9 @@ def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
     """Give back what each completed transcription cost, once."""
 
     def refund(transcription: Transcription, data: dict) -> str:
-        line = transcription_refund(transcription=transcription, reason=data["reason"], created_by=request.user)
+        line = transcription_refund(
+            transcription=transcription, reason=data["reason"], created_by=signed_in_user(request)
+        )
         return f"refunded ₹{line.amount} and {line.demo_minutes} demo minutes."
 
     return ask_then_apply(

@@ -26,7 +26,7 @@ class TranscriptionFilter(StrictFilterSet):
         queryset = super().filter_queryset(queryset)
         # End on a unique key, so rows that tie on the chosen field keep one order from page to page.
         # Ascending: the primary key InnoDB appends to the (user, -created_at) index runs that way.
-        return queryset.order_by(*(queryset.query.order_by or Transcription._meta.ordering), "pk")
+        return queryset.order_by(*(queryset.query.order_by or Transcription._meta.ordering or ()), "pk")
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(text__icontains=value) | Q(audio_filename__icontains=value))

@@ -43,8 +43,9 @@ class Transcription(models.Model):
     charged_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    # The HTTP status the first request with `idempotency_key` was answered with; a repeat gets it again.
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The job's status when the first request with `idempotency_key` was answered: a repeat of that
+    # request is answered as it was (created, queued, or failed with this job's error).
+    answered_as = models.CharField(max_length=16, choices=Status.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)

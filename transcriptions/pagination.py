@@ -1,4 +1,7 @@
+from typing import cast
+
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 from config.pagination import StandardPagination
 
@@ -15,7 +18,7 @@ class DeferredJoinPaginator(Paginator):
     def _get_page(self, object_list, number, paginator) -> Page:
         # `object_list` is the page's slice of the queryset: the same filters, order, offset and limit.
         keys = list(object_list.values_list("pk", flat=True))
-        rows = self.object_list.in_bulk(keys)
+        rows = cast(QuerySet, self.object_list).in_bulk(keys)
         # A row deleted between the two queries is left out rather than failing the page.
         return Page([rows[key] for key in keys if key in rows], number, paginator)
 

@@ -1,7 +1,9 @@
 from collections.abc import Iterator
+from uuid import UUID
 
 from django.db.models import QuerySet
 
+from accounts.models import User
 from audio.models import AudioFile
 from audio.selectors import audio_file_get
 from transcriptions.exceptions import AudioFileNotFound
@@ -11,12 +13,12 @@ ACTIVE_STATUSES = (Transcription.Status.PENDING, Transcription.Status.PROCESSING
 EXPORT_BATCH_SIZE = 2000
 
 
-def audio_has_active_transcription(*, audio_file_id) -> bool:
+def audio_has_active_transcription(*, audio_file_id: UUID) -> bool:
     """True while a transcription of this audio is pending or processing."""
     return Transcription.objects.filter(audio_file_id=audio_file_id, status__in=ACTIVE_STATUSES).exists()
 
 
-def transcription_audio_file_get(*, user, audio_file_id, for_update: bool = False) -> AudioFile:
+def transcription_audio_file_get(*, user: User, audio_file_id: UUID | str, for_update: bool = False) -> AudioFile:
     """The caller's audio file; anyone else's is `AudioFileNotFound`, as if it did not exist.
     `for_update` locks its row until the caller's transaction ends."""
     audio_file = audio_file_get(user=user, audio_file_id=audio_file_id, for_update=for_update)
@@ -25,7 +27,7 @@ def transcription_audio_file_get(*, user, audio_file_id, for_update: bool = Fals
     return audio_file
 
 
-def transcription_list(*, user) -> QuerySet[Transcription]:
+def transcription_list(*, user: User) -> QuerySet[Transcription]:
     return Transcription.objects.filter(user=user)
 
 

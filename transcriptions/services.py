@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import partial
 from math import ceil
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
@@ -22,7 +24,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from audio.exceptions import AudioInUse
+from audio.models import AudioFile
 from config import metrics
 from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
 from transcriptions.exceptions import (
@@ -61,7 +65,12 @@ class TimeLimits:
 
 
 def transcription_create(
-    *, user, audio_file_id, language: str = "", force: bool = False, idempotency_key: str | None = None
+    *,
+    user: User,
+    audio_file_id: UUID | str,
+    language: str = "",
+    force: bool = False,
+    idempotency_key: str | None = None,
 ) -> tuple[Transcription, bool]:
     """Request a transcription of one of the caller's audio files, paying for it up front.
 
@@ -123,7 +132,7 @@ def transcription_create(
     return job, True
 
 
-def _refuse_duplicate(*, audio_file, language: str, force: bool) -> None:
+def _refuse_duplicate(*, audio_file: AudioFile, language: str, force: bool) -> None:
     """One active job per audio file; and no second job with the same options as an active one,
     or as a completed one unless `force`. Call under the audio file's row lock."""
     jobs = Transcription.objects.filter(audio_file=audio_file)
@@ -135,7 +144,7 @@ def _refuse_duplicate(*, audio_file, language: str, force: bool) -> None:
         raise TranscriptionInProgress()
 
 
-def _replayed(first: Transcription, audio_file_id) -> Transcription:
+def _replayed(first: Transcription, audio_file_id: UUID | str) -> Transcription:
     if str(first.audio_file_id) != str(audio_file_id):
         raise IdempotencyKeyReused()
     return first
@@ -151,7 +160,7 @@ def transcription_time_limits(*, duration_seconds: Decimal) -> TimeLimits:
     return TimeLimits(soft=soft, hard=soft + HARD_LIMIT_MARGIN_SECONDS)
 
 
-def _enqueue(transcription_id, *, duration_seconds: Decimal) -> None:
+def _enqueue(transcription_id: UUID, *, duration_seconds: Decimal) -> None:
     """Hand a committed `pending` job to the workers (on the embedded default: run it now).
 
     A job that cannot be queued fails at once, nothing charged, so its request can say so. Should
@@ -170,20 +179,22 @@ def _enqueue(transcription_id, *, duration_seconds: Decimal) -> None:
         )
 
 
-def _publish(transcription_id, *, limits: TimeLimits) -> None:
+def _publish(transcription_id: UUID, *, limits: TimeLimits) -> None:
     # By name: the task module imports this one.
     current_app.tasks[TRANSCRIBE_TASK].apply_async(
         args=[str(transcription_id)], soft_time_limit=limits.soft, time_limit=limits.hard
     )
 
 
-def transcription_record_response(*, transcription: Transcription, status_code: int) -> None:
-    """Remember how the first request with an Idempotency-Key was answered, for its repeats."""
-    Transcription.objects.filter(pk=transcription.pk, response_status__isnull=True).update(response_status=status_code)
-    transcription.response_status = transcription.response_status or status_code
+def transcription_record_answer(*, transcription: Transcription) -> str:
+    """Remember the job's status as the first request with its Idempotency-Key is answered, so every
+    repeat is answered the same way; returns the status remembered (the first one, if a repeat won)."""
+    Transcription.objects.filter(pk=transcription.pk, answered_as="").update(answered_as=transcription.status)
+    transcription.refresh_from_db(fields=["answered_as"])
+    return transcription.answered_as
 
 
-def transcription_run(*, transcription_id, run_id: str) -> Transcription:
+def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcription:
     """Run a job: `processing`, the engine, then `completed` (hold captured) or `failed` (hold
     released, with a message safe to show and its `error_code`).
 
@@ -254,7 +265,7 @@ def _reloaded(job: Transcription) -> Transcription:
     return job
 
 
-def _progress_recorder(transcription_id) -> Callable[[float], None]:
+def _progress_recorder(transcription_id: UUID) -> Callable[[float], None]:
     last = 0
 
     def record(fraction: float) -> None:
@@ -271,7 +282,7 @@ def _progress_recorder(transcription_id) -> Callable[[float], None]:
     return record
 
 
-def _complete(transcription_id, result: EngineResult, *, run_id: str) -> bool:
+def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> bool:
     with transaction.atomic():
         wallet_capture(subject=wallet_subject(transcription_id))
         now = timezone.now()
@@ -292,7 +303,7 @@ def _complete(transcription_id, result: EngineResult, *, run_id: str) -> bool:
     return bool(finished)
 
 
-def _fail(transcription_id, *, code: str, error: str, status: str = Status.PROCESSING, **only_if) -> bool:
+def _fail(transcription_id: UUID, *, code: str, error: str, status: str = Status.PROCESSING, **only_if: Any) -> bool:
     """Move the job from `status` to `failed` and release its hold, together or not at all."""
     with transaction.atomic():
         wallet_release(subject=wallet_subject(transcription_id))
@@ -307,8 +318,8 @@ def _fail(transcription_id, *, code: str, error: str, status: str = Status.PROCE
 
 @dataclass(frozen=True)
 class ReapReport:
-    requeued: list = field(default_factory=list)
-    failed: list = field(default_factory=list)
+    requeued: list[UUID] = field(default_factory=list)
+    failed: list[UUID] = field(default_factory=list)
 
 
 def transcription_reap(*, now: datetime | None = None) -> ReapReport:
@@ -328,7 +339,7 @@ def transcription_reap(*, now: datetime | None = None) -> ReapReport:
         "pk", "status", "requeues", "engine", "audio_duration_seconds"
     )
     for transcription_id, status, requeues, engine, duration_seconds in list(due):
-        unchanged = {"status": status, "requeues": requeues, "deadline_at__lt": now}
+        unchanged: dict[str, Any] = {"status": status, "requeues": requeues, "deadline_at__lt": now}
         if requeues < MAX_REQUEUES:
             if _requeue(transcription_id, duration_seconds=duration_seconds, now=now, **unchanged):
                 report.requeued.append(transcription_id)
@@ -340,7 +351,7 @@ def transcription_reap(*, now: datetime | None = None) -> ReapReport:
     return report
 
 
-def _requeue(transcription_id, *, duration_seconds: Decimal, now: datetime, **unchanged) -> bool:
+def _requeue(transcription_id: UUID, *, duration_seconds: Decimal, now: datetime, **unchanged: Any) -> bool:
     with transaction.atomic():
         requeued = Transcription.objects.filter(pk=transcription_id, **unchanged).update(
             status=Status.PENDING,
@@ -356,7 +367,7 @@ def _requeue(transcription_id, *, duration_seconds: Decimal, now: datetime, **un
     return bool(requeued)
 
 
-def _publish_or_log(transcription_id, *, limits: TimeLimits) -> None:
+def _publish_or_log(transcription_id: UUID, *, limits: TimeLimits) -> None:
     # Not queued now, the job stays pending and fails at its new deadline.
     try:
         _publish(transcription_id, limits=limits)
@@ -377,12 +388,12 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
     return job
 
 
-def transcription_refund(*, transcription: Transcription, reason: str, created_by=None) -> Transaction:
+def transcription_refund(*, transcription: Transcription, reason: str, created_by: User | None = None) -> Transaction:
     """Give back what a completed transcription cost, once (`NothingToRefund` otherwise)."""
     return wallet_refund(subject=wallet_subject(transcription.pk), reason=reason, created_by=created_by)
 
 
-def refuse_deleting_audio_in_use(sender, *, audio_file, **kwargs) -> None:
+def refuse_deleting_audio_in_use(sender: type[AudioFile], *, audio_file: AudioFile, **kwargs: Any) -> None:
     """Receives `audio_file_deleting`: audio that a job is waiting for or working on stays."""
     if audio_has_active_transcription(audio_file_id=audio_file.pk):
         raise AudioInUse()

@@ -8,8 +8,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from accounts.authentication import signed_in_user
 from config.filters import require_single_values
-from config.throttling import ScopedRateThrottle
+from config.throttling import ScopedThrottleMixin
 from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
 from transcriptions.exports import transcription_csv_lines, transcription_document
 from transcriptions.filters import TranscriptionFilter
@@ -22,7 +23,7 @@ from transcriptions.serializers import (
     TranscriptionListOutputSerializer,
     TranscriptionOutputSerializer,
 )
-from transcriptions.services import transcription_create, transcription_record_response
+from transcriptions.services import transcription_create, transcription_record_answer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -38,25 +39,20 @@ class FileNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = TranscriptionFilter
     pagination_class = TranscriptionPagination
     throttle_scope = "transcribe"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    throttled_actions = frozenset({"create"})
+    lookup_value_converter = "uuid"  # anything else is a 404, not a validation error
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Transcription.objects.none()
-        return transcription_list(user=self.request.user)
+        return transcription_list(user=signed_in_user(self.request))
 
     def get_serializer_class(self):
         return TranscriptionListOutputSerializer if self.action == "list" else TranscriptionOutputSerializer
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if self.action == "create":
-            throttles.append(ScopedRateThrottle())
-        return throttles
 
     @extend_schema(
         request=TranscriptionCreateInputSerializer,
@@ -98,20 +94,18 @@ class TranscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = TranscriptionCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         transcription, created = transcription_create(
-            user=request.user,
+            user=signed_in_user(request),
             audio_file_id=serializer.validated_data["audio_file"],
             language=serializer.validated_data.get("language", ""),
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )
-        if not created and transcription.response_status is None and transcription.status in ACTIVE_STATUSES:
+        if not created and not transcription.answered_as and transcription.status in ACTIVE_STATUSES:
             raise IdempotencyKeyInUse()
-        if transcription.response_status is None:
-            status_code = _status_for(transcription)
-            if transcription.idempotency_key:
-                transcription_record_response(transcription=transcription, status_code=status_code)
-        else:
-            status_code = transcription.response_status
+        answered_as = transcription.answered_as or transcription.status
+        if transcription.idempotency_key and not transcription.answered_as:
+            answered_as = transcription_record_answer(transcription=transcription)
+        status_code = _status_for(transcription, as_status=answered_as)
         if status_code >= 400:
             raise failure_error(code=transcription.error_code, detail=transcription.error)
         response = Response(TranscriptionOutputSerializer(transcription).data, status=status_code)
@@ -170,10 +164,10 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
-def _status_for(transcription: Transcription) -> int:
-    """201 when the result is already there, 202 while queued or running, else the failure's status."""
-    if transcription.status == Transcription.Status.COMPLETED:
+def _status_for(transcription: Transcription, *, as_status: str) -> int:
+    """201 when the result is there, 202 while queued or running, else the failure's status."""
+    if as_status == Transcription.Status.COMPLETED:
         return status.HTTP_201_CREATED
-    if transcription.status in ACTIVE_STATUSES:
+    if as_status in ACTIVE_STATUSES:
         return status.HTTP_202_ACCEPTED
     return failure_error(code=transcription.error_code, detail=transcription.error).status_code

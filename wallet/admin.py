@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from accounts.authentication import signed_in_user
 from config.admin import ReadOnlyAdmin
 from config.exceptions import DomainError
 from wallet.forms import AdjustmentForm
@@ -27,7 +29,7 @@ def ask_then_apply(
     form_class: type[forms.Form],
     title: str,
     explanation: str,
-    apply: Callable[[object, dict], str],
+    apply: Callable[[Any, dict], str],
 ) -> TemplateResponse | None:
     """An admin action that first asks for a form, then runs `apply(obj, form data)` on each
     selected object and reports what each one did (or the domain error that stopped it)."""
@@ -70,7 +72,7 @@ class WalletAdmin(ReadOnlyAdmin):
                 amount=data["amount"],
                 demo_minutes=data["demo_minutes"],
                 reason=data["reason"],
-                created_by=request.user,
+                created_by=signed_in_user(request),
             )
             return f"balance ₹{line.balance_after}, demo minutes {line.demo_minutes_after}."
 

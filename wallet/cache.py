@@ -15,18 +15,20 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from django.core.cache import cache
 from django.db import transaction
 
 DETAILS_SECONDS = 60
+UserId = UUID | str
 
 
-def _keys(user_id) -> tuple[str, str]:
+def _keys(user_id: UserId) -> tuple[str, str]:
     return f"wallet-version:{user_id}", f"wallet-details:{user_id}"
 
 
-def details_get(*, user_id) -> tuple[int, Any]:
+def details_get(*, user_id: UserId) -> tuple[int, Any]:
     """`(current version, cached details or None)`, in one round trip."""
     version_key, details_key = _keys(user_id)
     found = cache.get_many([version_key, details_key])
@@ -37,16 +39,16 @@ def details_get(*, user_id) -> tuple[int, Any]:
     return version, None
 
 
-def details_set(*, user_id, version: int, details: Any) -> None:
+def details_set(*, user_id: UserId, version: int, details: Any) -> None:
     cache.set(_keys(user_id)[1], (version, details), DETAILS_SECONDS)
 
 
-def wallet_changed(*, user_id) -> None:
+def wallet_changed(*, user_id: UserId) -> None:
     """Call inside the transaction that changes the wallet: its cached copy goes once that commits."""
     transaction.on_commit(partial(_bump, user_id))
 
 
-def _bump(user_id) -> None:
+def _bump(user_id: UserId) -> None:
     version_key = _keys(user_id)[0]
     try:
         cache.incr(version_key)

@@ -11,7 +11,7 @@ class AdjustmentForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea, help_text="Kept on the ledger line.")
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("amount") == 0 and data.get("demo_minutes") == 0:
             raise forms.ValidationError("Change the balance, the demo minutes, or both.")
         return data

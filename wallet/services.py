@@ -11,7 +11,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -73,7 +73,7 @@ def wallet_quote(*, wallet: Wallet, minutes: Decimal) -> Quote:
 # --- Ledger primitive ------------------------------------------------------------------------
 
 
-def _lock_wallet(**lookup) -> Wallet:
+def _lock_wallet(**lookup: Any) -> Wallet:
     # The row lock serialises every change to this wallet and its holds: whoever holds it sees
     # the latest committed figures (READ COMMITTED) and no one else can change them meanwhile.
     return Wallet.objects.select_for_update().get(**lookup)
@@ -100,7 +100,7 @@ def _post(
     amount: Decimal = ZERO,
     demo_minutes: Decimal = ZERO,
     minutes: Decimal = ZERO,
-    **links,
+    **links: Any,
 ) -> Transaction:
     """Write one ledger line and apply it, with the caller's other changes, to the locked `wallet`.
 
@@ -126,7 +126,7 @@ def _post(
     return line
 
 
-def _post_once(*, reference: str, **kwargs) -> tuple[Transaction, bool]:
+def _post_once(*, reference: str, **kwargs: Any) -> tuple[Transaction, bool]:
     """`_post`, or `(existing line, False)` when `reference` was already posted (then nothing changes).
 
     The unique constraint on `reference` decides, so this holds even between two wallets' locks.

@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -194,8 +195,8 @@ DEFAULT_THROTTLE_RATES = {
 }
 
 
-def _parse_throttle_rates(raw: str) -> dict[str, str]:
-    rates = dict(DEFAULT_THROTTLE_RATES)
+def _parse_throttle_rates(raw: str) -> dict[str, str | None]:
+    rates: dict[str, str | None] = dict(DEFAULT_THROTTLE_RATES)
     for item in filter(None, (part.strip() for part in raw.split(","))):
         scope, _, rate = item.partition("=")
         rates[scope.strip()] = rate.strip() or None
@@ -314,7 +315,7 @@ else:
 # --- Logging ------------------------------------------------------------------
 # `json` gives one JSON object a line (for log shippers); `plain` is for a terminal.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},

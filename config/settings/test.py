@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES, REST_FRAMEWORK
@@ -9,7 +10,7 @@ from .base import DATABASES, REST_FRAMEWORK
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = tempfile.mkdtemp(prefix="test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="test-media-"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file rather than memory, so a Celery worker process started by a test can open it too.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.mkdtemp(prefix="test-db-"), "test.sqlite3")}

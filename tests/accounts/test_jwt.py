@@ -3,7 +3,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -199,5 +201,22 @@ def test_deactivating_a_user_takes_effect_at_once_despite_the_cache(api_client, 
     user.save(update_fields=["is_active"])
 
     response = api_client.get(USER_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_a_user_cached_by_another_request_before_the_deactivation_commits_is_dropped_at_commit(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        # Another request, reading the committed row (still active), caches it meanwhile.
+        still_active = User.objects.get(pk=user.pk)
+        still_active.is_active = True
+        cache.set(f"auth-user:{user.pk}", (still_active, frozenset()), 60)
+
+    response = api_client.get(USER_URL)
+
     assert response.status_code == 401
     assert response.json()["code"] == "user_inactive"

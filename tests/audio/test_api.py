@@ -9,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from audio.models import AudioFile
 from audio.upload_handlers import AudioUploadHandler
 from tests.audio.conftest import SUPPORTED_FORMATS, files_under, soxi_duration
+from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
 from wallet.selectors import wallet_get
 from wallet.services import wallet_adjust
@@ -40,14 +41,8 @@ def assert_nothing_left(user, settings):
 
 
 def make_transcription(audio_file: AudioFile, status: str, text: str = "") -> Transcription:
-    return Transcription.objects.create(
-        user=audio_file.user,
-        audio_file=audio_file,
-        audio_filename=audio_file.original_filename,
-        audio_duration_seconds=audio_file.duration_seconds,
-        billable_minutes=Decimal("0.02"),
-        status=status,
-        text=text,
+    return TranscriptionFactory(
+        user=audio_file.user, audio_file=audio_file, billable_minutes=Decimal("0.02"), status=status, text=text
     )
 
 

@@ -10,6 +10,7 @@ from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile, FileTooLarge, 
 from audio.models import AudioFile
 from audio.services import audio_file_create, audio_file_delete, display_filename
 from tests.audio.conftest import files_under
+from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
 
 
@@ -110,14 +111,7 @@ def test_delete_removes_the_file_only_once_the_transaction_commits(user, samples
 
 def test_delete_refuses_while_a_transcription_is_processing(user, samples):
     audio_file = create_from_path(user, samples.tone(1))
-    Transcription.objects.create(
-        user=user,
-        audio_file=audio_file,
-        audio_filename=audio_file.original_filename,
-        audio_duration_seconds=audio_file.duration_seconds,
-        billable_minutes=Decimal("0.02"),
-        status=Transcription.Status.PROCESSING,
-    )
+    TranscriptionFactory(user=user, audio_file=audio_file, status=Transcription.Status.PROCESSING)
 
     with pytest.raises(AudioInUse):
         audio_file_delete(audio_file=audio_file)

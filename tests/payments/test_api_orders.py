@@ -210,3 +210,13 @@ def test_create_order_needs_a_signed_in_user(anon_client, razorpay_orders):
 
     assert response.status_code == 401
     assert not razorpay_orders.calls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw_json", ['{"amount": 1e30}', '{"amount": "1000000000000000000000000000000"}'])
+def test_create_order_refuses_a_huge_amount_as_too_large(api_client, razorpay_orders, raw_json):
+    response = api_client.post(URL, data=raw_json, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["amount"] == ["The largest top-up is ₹100000.00."]
+    assert not razorpay_orders.calls

@@ -12,6 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from audio.services import audio_file_create
 from tests.conftest import client_for
+from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
 
 PUBLIC = {
@@ -50,11 +51,9 @@ def owners_objects(user, tmp_path):
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-ac", "1", str(path)], check=True)
     with path.open("rb") as file:
         audio = audio_file_create(user=user, file=File(file), original_filename="owner.mp3")
-    transcription = Transcription.objects.create(
+    transcription = TranscriptionFactory(
         user=user,
         audio_file=audio,
-        audio_filename=audio.original_filename,
-        audio_duration_seconds=audio.duration_seconds,
         billable_minutes=Decimal("0.04"),
         status=Transcription.Status.COMPLETED,
         engine="local",

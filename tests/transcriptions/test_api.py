@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
+from tests.factories import TranscriptionFactory
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import error
 from transcriptions.models import Transcription
@@ -50,7 +51,7 @@ def completed(user, **fields) -> Transcription:
         "started_at": now,
         "completed_at": now,
     }
-    return Transcription.objects.create(user=user, **{**defaults, **fields})
+    return TranscriptionFactory(user=user, **{**defaults, **fields})
 
 
 # --- POST /api/transcriptions/ --------------------------------------------------------------

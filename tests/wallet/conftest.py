@@ -2,15 +2,14 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
 from wallet.services import wallet_adjust, wallet_credit
 
 
 def make_transcription(user, minutes: Decimal = Decimal("1.00")) -> Transcription:
     """A transcription row to hang a hold on (the transcriptions app's own flow is not needed here)."""
-    return Transcription.objects.create(
-        user=user, audio_filename="talk.wav", audio_duration_seconds=minutes * 60, billable_minutes=minutes
-    )
+    return TranscriptionFactory(user=user, minutes=minutes)
 
 
 def fund(user, *, balance: Decimal, demo_minutes: Decimal | None = None) -> None:

@@ -16,9 +16,9 @@ from django.db import connection
 
 from tests.wallet.conftest import fund, make_transcription
 from transcriptions.models import wallet_subject
+from wallet.audit import wallet_audit
 from wallet.exceptions import InsufficientBalance
 from wallet.models import Hold, Transaction, Wallet
-from wallet.selectors import wallet_audit
 from wallet.services import wallet_capture, wallet_credit, wallet_release, wallet_reserve
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]

@@ -5,9 +5,9 @@ import pytest
 from tests.factories import UserFactory
 from tests.wallet.conftest import fund, make_transcription
 from transcriptions.models import wallet_subject
+from wallet.audit import wallet_audit
 from wallet.exceptions import InsufficientBalance, NothingToRefund
 from wallet.models import Hold, Transaction, Wallet
-from wallet.selectors import wallet_audit
 from wallet.services import (
     wallet_adjust,
     wallet_capture,

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 # Called with the fraction of the work done (0.0 to 1.0), always from the calling thread.
 ProgressCallback = Callable[[float], None]
@@ -16,7 +16,7 @@ class Word:
     word: str
     probability: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "word": self.word,
             "start": round(self.start, 3),
@@ -32,8 +32,8 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()  # empty when the model gives no word timings
 
-    def as_dict(self) -> dict:
-        segment: dict = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+    def as_dict(self) -> dict[str, Any]:
+        segment: dict[str, Any] = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
         if self.words:
             segment["words"] = [word.as_dict() for word in self.words]
         return segment

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from faster_whisper import WhisperModel
@@ -225,7 +226,7 @@ class LocalEngine:
         return EngineResult(text=" ".join(segment.text for segment in segments), segments=segments)
 
 
-def _segment(piece, *, offset: float, text: str) -> Segment:
+def _segment(piece: Any, *, offset: float, text: str) -> Segment:  # a faster_whisper Segment
     return Segment(
         start=offset + float(piece.start),
         end=offset + float(piece.end),

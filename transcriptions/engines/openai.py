@@ -11,6 +11,7 @@ import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 import openai
 from django.conf import settings
@@ -36,6 +37,10 @@ MIN_TAIL_SECONDS = 2.0
 PROMPT_TAIL_CHARS = 200
 
 
+# A chunk's text, and its segments as (start, end, text) on the chunk's own clock.
+ChunkResult = tuple[str, list[tuple[float, float, str]]]
+
+
 class OpenAIEngine:
     name = "openai"
 
@@ -51,7 +56,7 @@ class OpenAIEngine:
         concurrency: int,
     ) -> None:
         self.model = model
-        self._client_options = {
+        self._client_options: dict[str, Any] = {
             "api_key": api_key,
             "base_url": base_url,
             "timeout": timeout,
@@ -100,11 +105,19 @@ class OpenAIEngine:
             results = self._transcribe_chunks(client, decoded, chunks, language, Path(workdir), on_progress)
         return _stitch(chunks, results, with_segments=self.gives_segments)
 
-    def _transcribe_chunks(self, client, decoded, chunks, language, workdir, on_progress) -> list:
-        results: list = [None] * len(chunks)
+    def _transcribe_chunks(
+        self,
+        client: openai.OpenAI,
+        decoded: media.DecodedAudio,
+        chunks: list[media.Chunk],
+        language: str | None,
+        workdir: Path,
+        on_progress: ProgressCallback,
+    ) -> list[ChunkResult]:
+        results: list[ChunkResult | None] = [None] * len(chunks)
         cancelled = threading.Event()
 
-        def run(chunk: media.Chunk):
+        def run(chunk: media.Chunk) -> ChunkResult | None:
             if cancelled.is_set():  # another chunk failed for good: the job has failed
                 return None
             try:
@@ -131,10 +144,11 @@ class OpenAIEngine:
                 cancelled.set()
                 pool.shutdown(cancel_futures=True)
                 raise
-        return results
+        # Every chunk is in: a chunk gives None only once another has failed, and that raised above.
+        return [result for result in results if result is not None]
 
-    def _request(self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None):
-        options = {}
+    def _request(self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None) -> ChunkResult:
+        options: dict[str, Any] = {}
         if language:
             options["language"] = language
         if prompt:
@@ -170,7 +184,7 @@ def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejec
     return EngineRejected(f"The speech-to-text service refused this audio: {detail or f'error {status}'}"[:500])
 
 
-def _stitch(chunks: list[media.Chunk], results: list, *, with_segments: bool) -> EngineResult:
+def _stitch(chunks: list[media.Chunk], results: list[ChunkResult], *, with_segments: bool) -> EngineResult:
     """Texts joined in order; segment times moved from each chunk's clock to the recording's."""
     text = " ".join(chunk_text for chunk_text, _ in results if chunk_text)
     if not with_segments:

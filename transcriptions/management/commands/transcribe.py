@@ -80,6 +80,8 @@ class Command(BaseCommand):
         submitter.join()
         if failure:
             raise failure[0]
+        if job is None:
+            raise CommandError("The transcription was not created.")
         self.stderr.write("")
         return job
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from wallet.selectors import wallet_audit
+from wallet.audit import wallet_audit
 
 
 class Command(BaseCommand):
