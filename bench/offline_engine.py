@@ -85,7 +85,7 @@ class Whisper:
         local._shared_model(self.engine.weights, self.engine.threads)
 
     def transcribe(self, path: Path) -> str:
-        return self.engine.transcribe(path=path, language=None, on_progress=lambda fraction: None).text
+        return self.engine.transcribe(path=path, language=None, words=False, on_progress=lambda fraction: None).text
 
 
 def child(engine_name: str, files: list[str], repeat: int) -> None:

@@ -7,6 +7,7 @@ other) and a body that parses into the declared model: `Error` with a `code` for
 """
 
 import importlib
+import json
 import subprocess
 import sys
 import time
@@ -89,7 +90,7 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         audio_file = expect("upload", upload.sync_detailed(client=signed_in, body=body), 201, models.AudioFileOutput)
 
     create = _api("transcriptions.transcriptions_create")
-    request = models.TranscriptionCreateInputRequest(audio_file=audio_file.id)
+    request = models.TranscriptionCreateInputRequest(audio_file=audio_file.id, timestamps=models.TimestampsEnum.WORD)
     job = expect("transcribe", create.sync_detailed(client=signed_in, body=request, idempotency_key="journey-1"), 202)
     retrieve = _api("transcriptions.transcriptions_retrieve")
     deadline = time.monotonic() + 60
@@ -97,8 +98,19 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         time.sleep(0.5)
         job = expect("poll", retrieve.sync_detailed(client=signed_in, id=job.id), 200, models.TranscriptionOutput)
     step("client: completed", job.status == "completed", job.status)
-    text = _api("transcriptions.transcriptions_download_retrieve").sync_detailed(client=signed_in, id=job.id)
-    expect("download", text, 200, str)
+    words = [word.word for segment in job.segments or [] for word in segment.words or []]
+    step("client: word timings", job.timestamps == "word" and bool(words), " ".join(words[:4]))
+    download = _api("transcriptions.transcriptions_download_retrieve")
+    expect("download", download.sync_detailed(client=signed_in, id=job.id), 200, str)
+    as_json = download.sync_detailed(
+        client=signed_in, id=job.id, format_=models.TranscriptionsDownloadRetrieveFormat.JSON
+    )
+    document = json.loads(as_json.content) if as_json.status_code == 200 else {}
+    step(
+        "client: JSON download with words",
+        bool(document.get("segments", [{}])[0].get("words")),
+        str(as_json.status_code),
+    )
     csv = _api("transcriptions.transcriptions_export_csv_retrieve").sync_detailed(client=signed_in)
     step("client: CSV export", csv.status_code == 200 and str(job.id) in csv.content.decode(), str(csv.status_code))
     listed = _api("transcriptions.transcriptions_list").sync_detailed(client=signed_in, page_size=5)

@@ -104,7 +104,7 @@ def transcribe_without_network(python: str, path: Path, env: dict[str, str]) -> 
     namespace has nothing in it, not even a working loopback. Its text is on stdout."""
     code = (
         "import django; django.setup(); from pathlib import Path; from transcriptions.engines import get_engine; "
-        f"print(get_engine(name='local').transcribe(path=Path({str(path)!r}), language=None, "
+        f"print(get_engine(name='local').transcribe(path=Path({str(path)!r}), language=None, words=False, "
         "on_progress=lambda fraction: None).text)"
     )
     env = {key: value for key, value in env.items() if not key.startswith("HF_")}  # no flag: no network

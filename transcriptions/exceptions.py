@@ -14,6 +14,11 @@ class UnsupportedLanguage(DomainError):
     default_detail = "The speech-to-text engine in use does not support this language."
 
 
+class UnsupportedOption(DomainError):
+    code = "unsupported_option"
+    default_detail = "The speech-to-text engine in use cannot do what this request asks."
+
+
 class TranscriptionInProgress(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "transcription_in_progress"

@@ -1,10 +1,12 @@
-"""Transcripts as files: plain text, SubRip and WebVTT subtitles, and the CSV of a user's jobs."""
+"""Transcripts as files: plain text, SubRip and WebVTT subtitles, JSON, and the CSV of a user's jobs."""
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import serializers
@@ -13,7 +15,11 @@ from transcriptions.exceptions import NoSegments, TranscriptionNotCompleted
 from transcriptions.models import Transcription
 from transcriptions.selectors import transcription_iter_batched
 
-CONTENT_TYPES = {"txt": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
+CONTENT_TYPES = {"txt": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json"}
+# A subtitle cue at most this long and this wide when word timings allow cutting a segment up
+# (two lines of 42 characters, the common broadcast limit).
+CUE_MAX_SECONDS = 7.0
+CUE_MAX_CHARS = 84
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ class Document:
 
 
 def transcription_document(*, transcription: Transcription, file_format: str) -> Document:
-    """The finished transcript as a `txt`, `srt` or `vtt` file named after its audio.
+    """The finished transcript as a `txt`, `srt`, `vtt` or `json` file named after its audio.
 
     Raises `TranscriptionNotCompleted`, and `NoSegments` for subtitles when the model gave no timestamps.
     """
@@ -32,20 +38,66 @@ def transcription_document(*, transcription: Transcription, file_format: str) ->
         raise TranscriptionNotCompleted()
     if file_format == "txt":
         content = transcription.text + "\n"
+    elif file_format == "json":
+        content = json.dumps(_json_document(transcription), ensure_ascii=False, indent=2) + "\n"
     elif not transcription.segments:
         raise NoSegments()
     elif file_format == "srt":
         content = "\n".join(
             f"{number}\n{_timestamp(cue['start'], ',')} --> {_timestamp(cue['end'], ',')}\n{_cue_text(cue['text'])}\n"
-            for number, cue in enumerate(transcription.segments, start=1)
+            for number, cue in enumerate(cues(transcription.segments), start=1)
         )
     else:
         content = "WEBVTT\n\n" + "\n".join(
             f"{_timestamp(cue['start'], '.')} --> {_timestamp(cue['end'], '.')}\n{_cue_text(cue['text'])}\n"
-            for cue in transcription.segments
+            for cue in cues(transcription.segments)
         )
     stem = Path(transcription.audio_filename).stem or "transcript"
     return Document(content=content, filename=f"{stem}.{file_format}", content_type=CONTENT_TYPES[file_format])
+
+
+def _json_document(transcription: Transcription) -> dict[str, Any]:
+    """The transcript itself (no money): what was transcribed, how, and every segment and word."""
+    return {
+        "id": str(transcription.pk),
+        "audio_filename": transcription.audio_filename,
+        "audio_duration_seconds": str(transcription.audio_duration_seconds),
+        "language": transcription.language,
+        "timestamps": transcription.timestamps,
+        "engine": transcription.engine,
+        "model": transcription.model,
+        "text": transcription.text,
+        "segments": transcription.segments,
+    }
+
+
+def cues(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Subtitle cues: a segment as it is, or, when it is too long or too wide and its words are
+    known, cut between words into cues of at most `CUE_MAX_SECONDS` and `CUE_MAX_CHARS`."""
+    result: list[dict[str, Any]] = []
+    for segment in segments:
+        words = segment.get("words")
+        too_big = segment["end"] - segment["start"] > CUE_MAX_SECONDS or len(segment["text"]) > CUE_MAX_CHARS
+        if not words or not too_big:
+            result.append(segment)
+            continue
+        group: list[dict[str, Any]] = []
+        for word in words:
+            candidate = [*group, word]
+            if group and (word["end"] - group[0]["start"] > CUE_MAX_SECONDS or len(_joined(candidate)) > CUE_MAX_CHARS):
+                result.append(_cue_of(group))
+                candidate = [word]
+            group = candidate
+        result.append(_cue_of(group))
+    return result
+
+
+def _joined(words: list[dict[str, Any]]) -> str:
+    return " ".join(word["word"] for word in words)
+
+
+def _cue_of(words: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"start": words[0]["start"], "end": words[-1]["end"], "text": _joined(words)}
 
 
 def _timestamp(seconds: float, decimal_separator: str) -> str:

@@ -22,6 +22,10 @@ class Transcription(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
+    class Timestamps(models.TextChoices):
+        SEGMENT = "segment", "Segment"
+        WORD = "word", "Word"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcriptions")
     audio_file = models.ForeignKey(
@@ -31,6 +35,7 @@ class Transcription(models.Model):
     audio_duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     language = models.CharField(max_length=16, blank=True)
+    timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
     engine = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)

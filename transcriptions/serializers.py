@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from transcriptions.exports import CONTENT_TYPES
+from transcriptions.models import Transcription
 
 LIST_TEXT_PREVIEW_CHARS = 200
 
@@ -15,7 +16,11 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         error_messages={"invalid": "Use an ISO-639-1 language code such as 'en' or 'hi'."},
         help_text="ISO-639-1 code of the spoken language; detected when left out.",
     )
-
+    timestamps = serializers.ChoiceField(
+        choices=Transcription.Timestamps.choices,
+        default=Transcription.Timestamps.SEGMENT,
+        help_text="`word`: every segment also lists its words with their times (OpenAI: whisper-1 is used).",
+    )
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -31,10 +36,18 @@ class TranscriptionDownloadInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=sorted(CONTENT_TYPES), default="txt")
 
 
+class TranscriptionWordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start = serializers.FloatField(help_text="Seconds from the start of the audio.")
+    end = serializers.FloatField()
+    probability = serializers.FloatField(allow_null=True, help_text="0-1; null when the model does not say.")
+
+
 class TranscriptionSegmentSerializer(serializers.Serializer):
     start = serializers.FloatField(help_text="Seconds from the start of the audio.")
     end = serializers.FloatField()
     text = serializers.CharField()
+    words = TranscriptionWordSerializer(many=True, required=False, help_text="Present when `timestamps` is `word`.")
 
 
 class _TranscriptionSummarySerializer(serializers.Serializer):
@@ -45,6 +58,7 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     status = serializers.CharField()
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
     language = serializers.CharField()
+    timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
     engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()
     error = serializers.CharField(help_text="Why it failed, safe to show.")

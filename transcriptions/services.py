@@ -40,6 +40,7 @@ from transcriptions.exceptions import (
     TranscriptionQueueUnavailable,
     TranscriptionTimedOut,
     UnsupportedLanguage,
+    UnsupportedOption,
 )
 from transcriptions.models import Transcription, wallet_subject
 from transcriptions.selectors import ACTIVE_STATUSES, audio_has_active_transcription, transcription_audio_file_get
@@ -69,6 +70,7 @@ def transcription_create(
     user: User,
     audio_file_id: UUID | str,
     language: str = "",
+    timestamps: str = Transcription.Timestamps.SEGMENT,
     force: bool = False,
     idempotency_key: str | None = None,
 ) -> tuple[Transcription, bool]:
@@ -81,8 +83,11 @@ def transcription_create(
     Returns `(job, True)`, or `(first job, False)` when `idempotency_key` was already used by this
     user: the unique constraint on (user, key) decides a race, so a key makes at most one job.
 
+    `timestamps="word"` asks for word timings, which may pick another model of the engine (the job
+    records which).
+
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`,
-    `AlreadyTranscribed` (a job with the same options is active, or completed and `force` is
+    `UnsupportedOption`, `AlreadyTranscribed` (a job with the same options is active, or completed and `force` is
     not set), `TranscriptionInProgress` (a job with other options is active), `InsufficientBalance`;
     `IdempotencyKeyReused` when the key was used for another audio file.
     """
@@ -92,6 +97,11 @@ def transcription_create(
             return _replayed(first, audio_file_id), False
     audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id)
     engine = get_engine()
+    if timestamps == Transcription.Timestamps.WORD:
+        word_engine = engine.for_words()
+        if word_engine is None:
+            raise UnsupportedOption("The speech-to-text engine in use gives no word timings.")
+        engine = word_engine
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
     minutes = billable_minutes(audio_file.duration_seconds)
@@ -102,13 +112,16 @@ def transcription_create(
                 first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
                 if first is not None:
                     return _replayed(first, audio_file_id), False
-            _refuse_duplicate(audio_file=audio_file, language=language, force=force)
+            _refuse_duplicate(
+                audio_file=audio_file, options={"language": language, "timestamps": timestamps}, force=force
+            )
             job = Transcription.objects.create(
                 user=user,
                 audio_file=audio_file,
                 audio_filename=audio_file.original_filename,
                 audio_duration_seconds=audio_file.duration_seconds,
                 language=language,
+                timestamps=timestamps,
                 engine=engine.name,
                 model=engine.model,
                 billable_minutes=minutes,
@@ -132,12 +145,12 @@ def transcription_create(
     return job, True
 
 
-def _refuse_duplicate(*, audio_file: AudioFile, language: str, force: bool) -> None:
+def _refuse_duplicate(*, audio_file: AudioFile, options: dict[str, str], force: bool) -> None:
     """One active job per audio file; and no second job with the same options as an active one,
     or as a completed one unless `force`. Call under the audio file's row lock."""
     jobs = Transcription.objects.filter(audio_file=audio_file)
     duplicate_statuses = ACTIVE_STATUSES if force else (*ACTIVE_STATUSES, Status.COMPLETED)
-    same = jobs.filter(language=language, status__in=duplicate_statuses).order_by("-created_at").first()
+    same = jobs.filter(**options, status__in=duplicate_statuses).order_by("-created_at").first()
     if same is not None:
         raise AlreadyTranscribed(transcription_id=str(same.pk))
     if jobs.filter(status__in=ACTIVE_STATUSES).exists():
@@ -232,7 +245,10 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
     engine = get_engine(name=job.engine, model=job.model)
     try:
         result = engine.transcribe(
-            path=Path(job.audio_file.file.path), language=job.language or None, on_progress=_progress_recorder(job.pk)
+            path=Path(job.audio_file.file.path),
+            language=job.language or None,
+            words=job.timestamps == Transcription.Timestamps.WORD,
+            on_progress=_progress_recorder(job.pk),
         )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)

@@ -73,7 +73,9 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
         responses={
             201: TranscriptionOutputSerializer,
             202: OpenApiResponse(TranscriptionOutputSerializer, description="Queued for a worker; poll it."),
-            400: OpenApiResponse(description="`invalid`, `insufficient_balance`, `unsupported_language`"),
+            400: OpenApiResponse(
+                description="`invalid`, `insufficient_balance`, `unsupported_language`, `unsupported_option`"
+            ),
             404: OpenApiResponse(description="Not one of your audio files."),
             409: OpenApiResponse(
                 description="`already_transcribed` (with `transcription_id`), `transcription_in_progress`, "
@@ -97,6 +99,7 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             user=signed_in_user(request),
             audio_file_id=serializer.validated_data["audio_file"],
             language=serializer.validated_data.get("language", ""),
+            timestamps=serializer.validated_data["timestamps"],
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )
@@ -124,6 +127,7 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             (200, "text/plain"): OpenApiTypes.STR,
             (200, "application/x-subrip"): OpenApiTypes.STR,
             (200, "text/vtt"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
             400: OpenApiResponse(description="`no_segments`: the model gave no timestamps; `invalid` format"),
             404: _ERROR,
             409: OpenApiResponse(description="`transcription_not_completed`"),
@@ -131,7 +135,8 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
     )
     @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def download(self, request, pk=None):
-        """The transcript as a file named after the audio: text, or SubRip/WebVTT subtitles."""
+        """The transcript as a file named after the audio: text, SubRip/WebVTT subtitles (cues of at most
+        7 s and 84 characters when word timings are known), or JSON with every segment and word."""
         transcription = self.get_object()
         require_single_values(request.query_params, TranscriptionDownloadInputSerializer().fields)
         params = TranscriptionDownloadInputSerializer(data=request.query_params)

@@ -64,15 +64,27 @@ def transcript(request: Request) -> Reply:
     ]
     for segment in segments:
         segment.update(seek=0, tokens=[], temperature=0.0, avg_logprob=-0.2, compression_ratio=1.2, no_speech_prob=0.01)
-    return Reply(
-        body={
-            "task": "transcribe",
-            "language": "english",
-            "duration": duration,
-            "text": f"First half of {name}. Second half of {name}.",
-            "segments": segments,
-        }
-    )
+    body = {
+        "task": "transcribe",
+        "language": "english",
+        "duration": duration,
+        "text": f"First half of {name}. Second half of {name}.",
+        "segments": segments,
+    }
+    if "word" in request.fields.get("timestamp_granularities[]", []):
+        body["words"] = [word for segment in segments for word in _spread_words(segment)]
+    return Reply(body=body)
+
+
+def _spread_words(segment: dict) -> list[dict]:
+    """The segment's words, in one list apart from the segments as whisper-1 gives them, each an
+    equal share of the segment's time."""
+    words = segment["text"].split()
+    share = (segment["end"] - segment["start"]) / len(words)
+    return [
+        {"word": word, "start": segment["start"] + i * share, "end": segment["start"] + (i + 1) * share}
+        for i, word in enumerate(words)
+    ]
 
 
 def error(status: int, message: str = "Something went wrong.") -> Reply:

@@ -98,6 +98,56 @@ def test_create_with_the_offline_engine_is_labelled_local(post, user, make_audio
     assert response.json()["text"].strip()
 
 
+@committing
+def test_word_timestamps_give_every_segment_its_words_offline(post, user, make_audio_file, speech_wav):
+    audio = str(make_audio_file(user, speech_wav).pk)
+
+    words = post({"audio_file": audio, "timestamps": "word"})
+    plain = post({"audio_file": audio, "force": True})
+
+    assert words.status_code == plain.status_code == 201
+    assert (words.json()["timestamps"], plain.json()["timestamps"]) == ("word", "segment")
+    segments = words.json()["segments"]
+    assert segments and all(segment["words"] for segment in segments)
+    word = segments[0]["words"][0]
+    assert set(word) == {"word", "start", "end", "probability"} and 0 <= word["probability"] <= 1
+    assert all("words" not in segment for segment in plain.json()["segments"])
+
+
+@committing
+def test_word_timestamps_with_a_gpt_model_configured_run_on_whisper_1(
+    post, user, make_audio_file, speech_wav, fake_openai, settings
+):
+    settings.OPENAI_TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "timestamps": "word"})
+
+    assert response.status_code == 201
+    assert response.json()["model"] == "whisper-1"
+    assert fake_openai.requests[0].field("model") == "whisper-1"
+    assert [w["word"] for w in response.json()["segments"][0]["words"]] == ["First", "half", "of", "chunk-000.mp3."]
+    assert response.json()["segments"][0]["words"][0]["probability"] is None
+
+
+@committing
+def test_the_same_audio_with_other_timestamps_is_not_a_duplicate(post, user, make_audio_file, speech_wav):
+    audio = str(make_audio_file(user, speech_wav).pk)
+
+    first = post({"audio_file": audio})
+    again = post({"audio_file": audio})
+    with_words = post({"audio_file": audio, "timestamps": "word"})
+
+    assert (first.status_code, again.status_code, with_words.status_code) == (201, 409, 201)
+    assert again.json()["code"] == "already_transcribed"
+
+
+def test_unknown_timestamps_are_400(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "timestamps": "letter"})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["timestamps"]
+
+
 def test_create_answers_202_when_the_job_is_queued(
     api_client, user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
 ):
@@ -489,6 +539,53 @@ def test_download_as_vtt(api_client, user):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/vtt; charset=utf-8"
     assert response.content.decode() == "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\na -> b c\n"
+
+
+WORDY = [
+    {
+        "start": 0.0,
+        "end": 20.0,
+        "text": " ".join(f"word{i}" for i in range(40)),
+        "words": [{"word": f"word{i}", "start": i * 0.5, "end": i * 0.5 + 0.4, "probability": 0.9} for i in range(40)],
+    },
+    {"start": 21.0, "end": 23.0, "text": "Short one."},
+]
+
+
+def test_subtitle_cues_are_cut_between_words_to_at_most_7_seconds_and_84_characters(api_client, user):
+    job = completed(user, timestamps="word", segments=WORDY)
+
+    vtt = api_client.get(f"{URL}{job.pk}/download/?format=vtt").content.decode()
+    srt = api_client.get(f"{URL}{job.pk}/download/?format=srt").content.decode()
+
+    cues = [block.strip().split("\n") for block in vtt.split("\n\n")[1:] if block.strip()]
+    spans = [[_seconds(t) for t in timing.split(" --> ")] for timing, _text in cues]
+    assert len(cues) >= 4  # 20 s of words need at least 3 cues of 7 s, then the short segment
+    assert all(end - start <= 7 for start, end in spans)
+    assert all(len(text) <= 84 for _timing, text in cues)
+    assert " ".join(text for _timing, text in cues[:-1]) == WORDY[0]["text"]  # every word once, in order
+    assert cues[-1] == ["00:00:21.000 --> 00:00:23.000", "Short one."]  # short: kept whole
+    # The first cue ends with the last word that fits in 84 characters (word12, at 6.4 s).
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:06,400\nword0 word1")
+
+
+def test_download_as_json_has_every_segment_and_word(api_client, user):
+    job = completed(user, timestamps="word", segments=WORDY)
+
+    response = api_client.get(f"{URL}{job.pk}/download/?format=json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="talk.json"'
+    document = response.json()
+    assert document["segments"] == WORDY
+    assert (document["id"], document["timestamps"], document["text"]) == (str(job.pk), "word", job.text)
+    assert "amount" not in document  # the transcript, not the bill
+
+
+def _seconds(timestamp: str) -> float:
+    hours, minutes, seconds = timestamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_subtitles_without_segments_are_400(api_client, user):

@@ -28,9 +28,9 @@ def openai_engine(fake, **overrides) -> OpenAIEngine:
     return OpenAIEngine(**{**options, **overrides})
 
 
-def transcribe(engine, path: Path, language: str | None = None):
+def transcribe(engine, path: Path, language: str | None = None, *, words: bool = False):
     progress: list[float] = []
-    result = engine.transcribe(path=path, language=language, on_progress=progress.append)
+    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append)
     return result, progress
 
 
@@ -91,6 +91,34 @@ def test_long_audio_is_cut_at_pauses_sent_concurrently_and_stitched_in_order(
     for cut in [segment.start for segment in result.segments[2::2]]:
         assert period - PAUSE_SECONDS < cut % period < period
     assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+def test_word_timings_are_asked_for_and_set_in_their_segments_continuously_across_chunks(
+    fake_openai, three_minutes_mp3
+):
+    result, _ = transcribe(openai_engine(fake_openai, chunk_seconds=40, concurrency=2), three_minutes_mp3, words=True)
+
+    assert all(request.fields["timestamp_granularities[]"] == ["word", "segment"] for request in fake_openai.requests)
+    words = [word for segment in result.segments for word in segment.words]
+    assert [word.word for word in result.segments[0].words] == ["First", "half", "of", "chunk-000.mp3."]
+    assert all(
+        segment.start - 1e-6 <= w.start <= w.end <= segment.end + 1e-6
+        for segment in result.segments
+        for w in segment.words
+    )
+    assert all(word.probability is None for word in words)  # OpenAI gives none
+    # At each chunk boundary the next chunk's first word starts where the last one ended: offsets added.
+    for before, after in pairwise(words):
+        assert abs(after.start - before.end) < 0.1
+    assert abs(words[-1].end - 180) < 0.2
+
+
+def test_word_timings_from_a_gpt_model_come_from_whisper_1(fake_openai):
+    engine = openai_engine(fake_openai, model="gpt-4o-transcribe")
+
+    assert engine.for_words().model == "whisper-1"
+    assert engine.model == "gpt-4o-transcribe"  # the configured engine is left as it is
+    assert openai_engine(fake_openai).for_words().model == "whisper-1"
 
 
 def test_whisper_gets_the_previous_chunks_words_as_prompt(fake_openai, three_minutes_mp3):

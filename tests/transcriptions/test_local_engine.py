@@ -26,9 +26,11 @@ def librivox_wav(audio_dir):
     return joined(audio_dir / "librivox.wav")
 
 
-def transcribe(engine, path: Path, language: str | None = None) -> tuple[EngineResult, list[float]]:
+def transcribe(
+    engine, path: Path, language: str | None = None, *, words: bool = True
+) -> tuple[EngineResult, list[float]]:
     progress: list[float] = []
-    result = engine.transcribe(path=path, language=language, on_progress=progress.append)
+    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append)
     return result, progress
 
 
@@ -54,6 +56,13 @@ def test_transcribes_human_speech_with_few_errors(settings, librivox_wav):
     assert len(result.segments) >= 3  # a phrase a cue, not one block
     assert progress == sorted(progress)
     assert progress[-1] == 1.0
+
+
+def test_words_only_when_asked(librivox_wav):
+    result, _ = transcribe(get_engine(name="local"), librivox_wav.path, words=False)
+
+    assert result.segments and all(segment.words == () for segment in result.segments)
+    assert word_error_rate(librivox_wav.text, result.text) <= 0.05
 
 
 def test_long_audio_is_read_a_window_at_a_time_with_continuous_timings(monkeypatch, audio_dir, librivox_wav):

@@ -16,6 +16,7 @@ from transcriptions.exceptions import (
     TranscriptionInProgress,
     TranscriptionNotRetryable,
     UnsupportedLanguage,
+    UnsupportedOption,
 )
 from transcriptions.models import Transcription
 from transcriptions.services import (
@@ -214,6 +215,25 @@ def test_local_engine_refuses_a_language_it_cannot_do_before_anything_is_created
         transcription_create(user=user, audio_file_id=audio.pk, language="fr")
 
     assert not Transcription.objects.exists()
+
+
+def test_word_timings_from_an_engine_that_has_none_are_refused_before_anything_is_held(
+    user, make_audio_file, speech_wav, monkeypatch
+):
+    class SegmentsOnly:  # an engine, such as a compatible server's model, that times no words
+        name, model = "openai", "segments-only"
+
+        def for_words(self):
+            return None
+
+    monkeypatch.setattr(services, "get_engine", lambda **kwargs: SegmentsOnly())
+    audio = make_audio_file(user, speech_wav)
+
+    with pytest.raises(UnsupportedOption):
+        transcription_create(user=user, audio_file_id=audio.pk, timestamps="word")
+
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
 
 
 def test_insufficient_balance_creates_nothing(user, make_audio_file, ninety_seconds_wav):

@@ -1,7 +1,7 @@
 """What every engine returns and raises: plain values, no SDK types."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,14 +14,14 @@ class Word:
     start: float
     end: float
     word: str
-    probability: float
+    probability: float | None  # None when the model does not say (OpenAI's API)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "word": self.word,
             "start": round(self.start, 3),
             "end": round(self.end, 3),
-            "probability": round(self.probability, 3),
+            "probability": None if self.probability is None else round(self.probability, 3),
         }
 
 
@@ -30,7 +30,16 @@ class Segment:
     start: float
     end: float
     text: str
-    words: tuple[Word, ...] = ()  # empty when the model gives no word timings
+    words: tuple[Word, ...] = ()  # empty unless word timings were asked for
+
+    def shifted(self, seconds: float) -> "Segment":
+        """The same segment on a clock `seconds` later (a chunk's offset in the recording)."""
+        return Segment(
+            start=self.start + seconds,
+            end=self.end + seconds,
+            text=self.text,
+            words=tuple(replace(word, start=word.start + seconds, end=word.end + seconds) for word in self.words),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         segment: dict[str, Any] = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
@@ -73,4 +82,10 @@ class Engine(Protocol):
 
     def supports_language(self, language: str) -> bool: ...
 
-    def transcribe(self, *, path: Path, language: str | None, on_progress: ProgressCallback) -> EngineResult: ...
+    def for_words(self) -> "Engine | None":
+        """This engine, or its variant that gives word timings (another model); None if it has none."""
+        ...
+
+    def transcribe(
+        self, *, path: Path, language: str | None, words: bool, on_progress: ProgressCallback
+    ) -> EngineResult: ...

@@ -6,10 +6,13 @@ Each request is retried by the SDK (rate limits, timeouts, connection and server
 backoff; a chunk that still fails fails the whole job.
 """
 
+import bisect
+import copy
 import logging
 import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from transcriptions.engines.base import (
     EngineUnavailable,
     ProgressCallback,
     Segment,
+    Word,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,8 +41,10 @@ MIN_TAIL_SECONDS = 2.0
 PROMPT_TAIL_CHARS = 200
 
 
-# A chunk's text, and its segments as (start, end, text) on the chunk's own clock.
-ChunkResult = tuple[str, list[tuple[float, float, str]]]
+# A chunk's text, and its segments on the chunk's own clock.
+ChunkResult = tuple[str, list[Segment]]
+# The model that gives word timings: a request for them uses it whatever is configured.
+WORDS_MODEL = "whisper-1"
 
 
 class OpenAIEngine:
@@ -86,7 +92,17 @@ class OpenAIEngine:
     def supports_language(self, language: str) -> bool:
         return True
 
-    def transcribe(self, *, path: Path, language: str | None, on_progress: ProgressCallback) -> EngineResult:
+    def for_words(self) -> "OpenAIEngine":
+        """The gpt-4o models give no timings at all: word timings come from whisper-1."""
+        if self.gives_segments:
+            return self
+        engine = copy.copy(self)
+        engine.model = WORDS_MODEL
+        return engine
+
+    def transcribe(
+        self, *, path: Path, language: str | None, words: bool, on_progress: ProgressCallback
+    ) -> EngineResult:
         with (
             tempfile.TemporaryDirectory(prefix="transcribe-") as workdir,
             openai.OpenAI(**self._client_options) as client,
@@ -102,7 +118,7 @@ class OpenAIEngine:
                 search_seconds=min(MAX_SILENCE_SEARCH_SECONDS, self.chunk_seconds / 10),
                 min_tail_seconds=MIN_TAIL_SECONDS,
             )
-            results = self._transcribe_chunks(client, decoded, chunks, language, Path(workdir), on_progress)
+            results = self._transcribe_chunks(client, decoded, chunks, language, words, Path(workdir), on_progress)
         return _stitch(chunks, results, with_segments=self.gives_segments)
 
     def _transcribe_chunks(
@@ -111,6 +127,7 @@ class OpenAIEngine:
         decoded: media.DecodedAudio,
         chunks: list[media.Chunk],
         language: str | None,
+        words: bool,
         workdir: Path,
         on_progress: ProgressCallback,
     ) -> list[ChunkResult]:
@@ -126,7 +143,7 @@ class OpenAIEngine:
                 # them, so chunks still go out concurrently.
                 previous = results[chunk.index - 1] if chunk.index else None
                 prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
-                return self._request(client, audio, language, prompt)
+                return self._request(client, audio, language, prompt, words=words)
             except BaseException:
                 cancelled.set()
                 raise
@@ -147,14 +164,17 @@ class OpenAIEngine:
         # Every chunk is in: a chunk gives None only once another has failed, and that raised above.
         return [result for result in results if result is not None]
 
-    def _request(self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None) -> ChunkResult:
+    def _request(
+        self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None, *, words: bool
+    ) -> ChunkResult:
         options: dict[str, Any] = {}
         if language:
             options["language"] = language
         if prompt:
             options["prompt"] = prompt
         if self.gives_segments:
-            options.update(response_format="verbose_json", timestamp_granularities=["segment"])
+            granularities = ["word", "segment"] if words else ["segment"]
+            options.update(response_format="verbose_json", timestamp_granularities=granularities)
         try:
             with audio.open("rb") as file:
                 response = client.audio.transcriptions.create(
@@ -166,8 +186,23 @@ class OpenAIEngine:
             raise EngineUnavailable("The speech-to-text service did not answer in time.") from exc
         except openai.APIConnectionError as exc:
             raise EngineUnavailable("The speech-to-text service could not be reached.") from exc
-        segments = [(s.start, s.end, s.text.strip()) for s in (getattr(response, "segments", None) or [])]
+        segments = [
+            Segment(start=s.start, end=s.end, text=s.text.strip()) for s in (getattr(response, "segments", None) or [])
+        ]
+        if words:
+            segments = _with_words(segments, getattr(response, "words", None) or [])
         return response.text.strip(), segments
+
+
+def _with_words(segments: list[Segment], words: list[Any]) -> list[Segment]:
+    """whisper-1 lists the words apart from the segments: each goes to the segment its middle falls
+    in (or the last one starting before it). OpenAI gives no word probability."""
+    starts = [segment.start for segment in segments]
+    grouped: list[list[Word]] = [[] for _ in segments]
+    for word in words:
+        index = bisect.bisect_right(starts, (word.start + word.end) / 2) - 1
+        grouped[max(index, 0)].append(Word(start=word.start, end=word.end, word=word.word.strip(), probability=None))
+    return [replace(segment, words=tuple(own)) for segment, own in zip(segments, grouped, strict=True)]
 
 
 def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejected:
@@ -190,8 +225,8 @@ def _stitch(chunks: list[media.Chunk], results: list[ChunkResult], *, with_segme
     if not with_segments:
         return EngineResult(text=text, segments=None)
     segments = [
-        Segment(start=chunk.start + start, end=chunk.start + end, text=segment_text)
+        segment.shifted(chunk.start)
         for chunk, (_, chunk_segments) in zip(chunks, results, strict=True)
-        for start, end, segment_text in chunk_segments
+        for segment in chunk_segments
     ]
     return EngineResult(text=text, segments=segments)
