@@ -18,7 +18,10 @@ class AudioFile(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="audio_user_created_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="audio_user_created_idx"),
+            models.Index(fields=["created_at"], name="audio_created_idx"),  # the retention purge
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(duration_seconds__gt=0), name="audio_duration_gt_0"),
         ]

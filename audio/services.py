@@ -5,6 +5,8 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -12,14 +14,17 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 
-from audio.exceptions import AudioTooLong, EmptyFile
+from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile
 from audio.models import AudioFile
 from audio.probe import probe_audio
 from audio.signals import audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from accounts.models import User
 
 MAX_FILENAME_LENGTH = cast(int, AudioFile._meta.get_field("original_filename").max_length)
@@ -82,6 +87,32 @@ def audio_file_delete(*, audio_file: AudioFile) -> None:
         audio_file_deleting.send(sender=AudioFile, audio_file=locked)
         locked.delete()
         transaction.on_commit(partial(locked.file.storage.delete, str(locked.file.name)), robust=True)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    deleted: int = 0
+    in_use: list[UUID] = field(default_factory=list)
+
+
+def audio_purge_expired(*, now: datetime | None = None) -> PurgeReport:
+    """Delete every audio file older than `AUDIO_RETENTION_DAYS` (0 keeps audio for ever), each as
+    `audio_file_delete` does: the transcriptions of it keep their text, and a file a job is waiting
+    for or working on stays until the next run. Safe beside uploads, jobs and another purge."""
+    if settings.AUDIO_RETENTION_DAYS <= 0:
+        return PurgeReport()
+    cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIO_RETENTION_DAYS)
+    deleted, in_use = 0, []
+    for audio_file in AudioFile.objects.filter(created_at__lt=cutoff).only("pk", "file").iterator():
+        try:
+            audio_file_delete(audio_file=audio_file)
+        except AudioInUse:
+            in_use.append(audio_file.pk)
+        except AudioFile.DoesNotExist:  # deleted meanwhile by its user or another purge
+            continue
+        else:
+            deleted += 1
+    return PurgeReport(deleted=deleted, in_use=in_use)
 
 
 def display_filename(name: str) -> str:

@@ -28,23 +28,27 @@ class KnownQueryParametersMiddleware:
 
 
 def _declared_query_parameters(method: str, path: str) -> frozenset[str] | None:
-    """The query parameters the schema declares for this operation; None when it has no such operation."""
-    for pattern, operation_method, names in _operations():
-        if operation_method == method and pattern.match(path):
-            return names
+    """The query parameters the schema declares for this operation; None when it has no such operation
+    (the path's own answer, such as 405, then stands)."""
+    for pattern, operations in _paths():
+        if pattern.match(path):
+            return operations.get(method)
     return None
 
 
 @cache
-def _operations() -> list[tuple[re.Pattern, str, frozenset[str]]]:
+def _paths() -> list[tuple[re.Pattern, dict[str, frozenset[str]]]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return [
         (
             re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
-            method.upper(),
-            frozenset(parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "query"),
+            {
+                method.upper(): frozenset(
+                    parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "query"
+                )
+                for method, operation in operations.items()
+            },
         )
         # Literal paths first: `/api/transcriptions/export_csv/` is not `/api/transcriptions/{id}/`.
         for path, operations in sorted(schema["paths"].items(), key=lambda item: item[0].count("{"))
-        for method, operation in operations.items()
     ]

@@ -148,6 +148,9 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         422,
         code="idempotency_key_reused",
     )
+    destroy = _api("transcriptions.transcriptions_destroy")
+    expect("delete a transcript", destroy.sync_detailed(client=signed_in, id=job.id), 204)
+    expect("404 deleting it again", destroy.sync_detailed(client=signed_in, id=job.id), 404, code="not_found")
     google = _api("auth.auth_google_login")
     login = models.GoogleLoginInputRequest(id_token="not-configured")
     expect("503 sign-in provider not configured", google.sync_detailed(client=anonymous, body=login), 503)

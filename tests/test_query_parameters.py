@@ -70,3 +70,10 @@ def test_a_missing_object_is_named_in_its_404(api_client):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Transcription not found.", "code": "not_found"}
+
+
+def test_a_method_the_path_does_not_have_is_405_whatever_its_query(api_client):
+    """`export_csv/` has no DELETE, though `{id}/` beside it has: the literal path answers."""
+    response = api_client.delete("/api/transcriptions/export_csv/?status=completed")
+
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")

@@ -9,6 +9,12 @@ class AudioFileNotFound(DomainError):
     default_detail = "Audio file not found."
 
 
+class TranscriptionNotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_detail = "Transcription not found."
+
+
 class UnsupportedLanguage(DomainError):
     code = "unsupported_language"
     default_detail = "The speech-to-text engine in use does not support this language."
@@ -55,6 +61,12 @@ class TranscriptionNotCompleted(DomainError):
 class NoSegments(DomainError):
     code = "no_segments"
     default_detail = "This transcript has no timestamps (the model gave none), so it cannot be a subtitle file."
+
+
+class TranscriptionActive(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "transcription_active"
+    default_detail = "This transcription is still running; delete it once it has completed or failed."
 
 
 class TranscriptionNotRetryable(DomainError):

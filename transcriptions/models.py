@@ -61,6 +61,9 @@ class Transcription(models.Model):
     requeues = models.PositiveSmallIntegerField(default=0)
     # The Celery task running it: a redelivery of that task may resume it, any other finds it taken.
     run_id = models.CharField(max_length=64, blank=True)
+    # Deleted by its user: text, segments and file name erased, the row kept as the ledger's record
+    # of what was held and charged for it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,4 +78,4 @@ class Transcription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.audio_filename} ({self.status})"
+        return f"{self.audio_filename or 'deleted transcript'} ({self.status})"

@@ -28,7 +28,8 @@ def transcription_audio_file_get(*, user: User, audio_file_id: UUID | str, for_u
 
 
 def transcription_list(*, user: User) -> QuerySet[Transcription]:
-    return Transcription.objects.filter(user=user)
+    """The user's transcriptions, without those the user deleted."""
+    return Transcription.objects.filter(user=user, deleted_at__isnull=True)
 
 
 def transcription_iter_batched(*, queryset: QuerySet[Transcription], fields: list[str]) -> Iterator[Transcription]:

@@ -32,9 +32,11 @@ from transcriptions.engines import EngineError, EngineResult, EngineUnavailable,
 from transcriptions.exceptions import (
     AlreadyTranscribed,
     IdempotencyKeyReused,
+    TranscriptionActive,
     TranscriptionFailed,
     TranscriptionInProgress,
     TranscriptionInterrupted,
+    TranscriptionNotFound,
     TranscriptionNotRetryable,
     TranscriptionNotStarted,
     TranscriptionQueueUnavailable,
@@ -147,8 +149,8 @@ def transcription_create(
 
 def _refuse_duplicate(*, audio_file: AudioFile, options: dict[str, str], force: bool) -> None:
     """One active job per audio file; and no second job with the same options as an active one,
-    or as a completed one unless `force`. Call under the audio file's row lock."""
-    jobs = Transcription.objects.filter(audio_file=audio_file)
+    or as a completed one (not deleted) unless `force`. Call under the audio file's row lock."""
+    jobs = Transcription.objects.filter(audio_file=audio_file, deleted_at__isnull=True)
     duplicate_statuses = ACTIVE_STATUSES if force else (*ACTIVE_STATUSES, Status.COMPLETED)
     same = jobs.filter(**options, status__in=duplicate_statuses).order_by("-created_at").first()
     if same is not None:
@@ -389,6 +391,29 @@ def _publish_or_log(transcription_id: UUID, *, limits: TimeLimits) -> None:
         _publish(transcription_id, limits=limits)
     except Exception:
         logger.exception("Could not queue transcription %s again", transcription_id)
+
+
+def transcription_delete(*, transcription: Transcription) -> None:
+    """Erase a finished job's transcript (text, segments with their words, the audio's name) for good.
+
+    The row stays, marked `deleted_at`, as the ledger's record of what was held and charged for it;
+    its idempotency key is freed. One conditional update, so a worker finishing at the same moment
+    either finishes first (then this erases its result) or finds the job gone from `processing`.
+    Raises `TranscriptionActive` while it is pending or processing, `TranscriptionNotFound` when it
+    was deleted already.
+    """
+    now = timezone.now()
+    erased = (
+        Transcription.objects.filter(pk=transcription.pk, deleted_at__isnull=True)
+        .exclude(status__in=ACTIVE_STATUSES)
+        .update(text="", segments=None, audio_filename="", idempotency_key=None, deleted_at=now, updated_at=now)
+    )
+    if erased:
+        return
+    transcription.refresh_from_db(fields=["status", "deleted_at"])
+    if transcription.deleted_at is not None:
+        raise TranscriptionNotFound()
+    raise TranscriptionActive()
 
 
 def transcription_retry(*, transcription: Transcription) -> Transcription:

@@ -23,7 +23,7 @@ from transcriptions.serializers import (
     TranscriptionListOutputSerializer,
     TranscriptionOutputSerializer,
 )
-from transcriptions.services import transcription_create, transcription_record_answer
+from transcriptions.services import transcription_create, transcription_delete, transcription_record_answer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -120,6 +120,19 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
     def retrieve(self, request, pk=None):
         """One of your transcriptions: text, segments, cost, engine and timings; poll it for `progress`."""
         return Response(TranscriptionOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        responses={
+            204: None,
+            404: _ERROR,
+            409: OpenApiResponse(description="`transcription_active`: wait until it has completed or failed"),
+        }
+    )
+    def destroy(self, request, pk=None):
+        """Erase a transcript for good: its text, segments and words. The job stays in your wallet's ledger
+        (what it cost), but no longer in lists, exports or downloads."""
+        transcription_delete(transcription=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         parameters=[TranscriptionDownloadInputSerializer],

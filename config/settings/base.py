@@ -252,6 +252,9 @@ CURRENCY = "INR"
 # --- Audio --------------------------------------------------------------------
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=100)
 MAX_AUDIO_MINUTES = env.int("MAX_AUDIO_MINUTES", default=60)
+# Uploaded audio is deleted this many days after upload (0: kept for ever); transcripts stay.
+AUDIO_RETENTION_DAYS = env.int("AUDIO_RETENTION_DAYS", default=30)
+AUDIO_RETENTION_INTERVAL_SECONDS = env.int("AUDIO_RETENTION_INTERVAL_SECONDS", default=3600)
 # Uploads always stream to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -282,6 +285,7 @@ TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_QUEUE_TIMEOUT_SECON
 TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reap-transcriptions": {"task": "transcriptions.reap", "schedule": TRANSCRIPTION_REAPER_INTERVAL_SECONDS},
+    "purge-expired-audio": {"task": "audio.purge_expired", "schedule": AUDIO_RETENTION_INTERVAL_SECONDS},
 }
 _LONGEST_JOB_SECONDS = (
     TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS + TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND * MAX_AUDIO_MINUTES * 60 + 60

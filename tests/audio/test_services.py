@@ -1,14 +1,19 @@
+import io
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from celery import current_app
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
+from django.core.management import call_command
 from django.db import DatabaseError
+from django.utils import timezone
 
 from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile, FileTooLarge, InvalidAudio, UnsupportedFormat
 from audio.models import AudioFile
-from audio.services import audio_file_create, audio_file_delete, display_filename
+from audio.services import audio_file_create, audio_file_delete, audio_purge_expired, display_filename
 from tests.audio.conftest import files_under
 from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
@@ -138,3 +143,56 @@ def test_delete_refuses_while_a_transcription_is_processing(user, samples):
 )
 def test_display_filename_keeps_only_a_safe_short_name(given, kept):
     assert display_filename(given) == kept
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def uploaded_days_ago(audio_file: AudioFile, days: int) -> AudioFile:
+    AudioFile.objects.filter(pk=audio_file.pk).update(created_at=timezone.now() - timedelta(days=days, minutes=1))
+    return audio_file
+
+
+def test_purge_deletes_audio_past_retention_and_keeps_transcripts_and_jobs_in_use(
+    user, samples, settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIO_RETENTION_DAYS = 30
+    old = uploaded_days_ago(create_from_path(user, samples.tone(1)), 30)
+    busy = uploaded_days_ago(create_from_path(user, samples.tone(1)), 45)
+    recent = uploaded_days_ago(create_from_path(user, samples.tone(1)), 29)
+    done = TranscriptionFactory(user=user, audio_file=old, status=Transcription.Status.COMPLETED, text="Kept.")
+    TranscriptionFactory(user=user, audio_file=busy, status=Transcription.Status.PENDING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = audio_purge_expired()
+
+    assert (report.deleted, report.in_use) == (1, [busy.pk])
+    assert set(AudioFile.objects.values_list("pk", flat=True)) == {busy.pk, recent.pk}
+    assert sorted(files_under(settings.MEDIA_ROOT)) == sorted(
+        Path(settings.MEDIA_ROOT, audio.file.name) for audio in (busy, recent)
+    )
+    done.refresh_from_db()
+    assert (done.audio_file, done.text) == (None, "Kept.")
+
+
+def test_retention_of_zero_days_keeps_audio_for_ever(user, samples, settings):
+    settings.AUDIO_RETENTION_DAYS = 0
+    uploaded_days_ago(create_from_path(user, samples.tone(1)), 3650)
+
+    assert audio_purge_expired().deleted == 0
+    assert AudioFile.objects.count() == 1
+
+
+def test_the_command_and_the_beat_entry_run_the_purge(user, samples, settings):
+    settings.AUDIO_RETENTION_DAYS = 7
+    uploaded_days_ago(create_from_path(user, samples.tone(1)), 8)
+    out = io.StringIO()
+
+    call_command("purge_expired_audio", stdout=out)
+
+    assert "1 audio file(s) older than 7 days deleted, 0 kept for now." in out.getvalue()
+    assert not AudioFile.objects.exists()
+
+    uploaded_days_ago(create_from_path(user, samples.tone(1)), 8)
+    current_app.tasks[settings.CELERY_BEAT_SCHEDULE["purge-expired-audio"]["task"]].apply(throw=True)
+    assert not AudioFile.objects.exists()

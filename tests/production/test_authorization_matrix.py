@@ -68,6 +68,7 @@ BY_ID = {
     ("get", "/api/audio/{id}/"): "audio",
     ("delete", "/api/audio/{id}/"): "audio",
     ("get", "/api/transcriptions/{id}/"): "transcription",
+    ("delete", "/api/transcriptions/{id}/"): "transcription",
     ("get", "/api/transcriptions/{id}/download/"): "transcription",
 }
 
@@ -95,6 +96,8 @@ def test_another_users_object_is_404(owners_objects, other_client, api_client, m
     assert b"private words" not in stranger.content
     assert owner is None or owner.status_code == 200
     assert type(target).objects.filter(pk=target.pk).exists()
+    target.refresh_from_db()
+    assert getattr(target, "deleted_at", None) is None  # a transcription deleted is only a tombstone
 
 
 @pytest.mark.django_db

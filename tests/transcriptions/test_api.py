@@ -13,9 +13,10 @@ from rest_framework.throttling import ScopedRateThrottle
 from tests.factories import TranscriptionFactory
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import error
+from transcriptions.exceptions import TranscriptionActive, TranscriptionNotFound
 from transcriptions.models import Transcription
-from transcriptions.services import transcription_create
-from wallet.models import Hold, Wallet
+from transcriptions.services import transcription_create, transcription_delete
+from wallet.models import Hold, Transaction, Wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -697,3 +698,83 @@ def test_export_of_ten_thousand_rows_streams_and_parses_back(api_client, user):
     assert len(rows) == 10_000
     assert [row["audio_filename"] for row in rows[:2]] == ["file-00000.mp3", "file-00001.mp3"]
     assert rows[-1]["text"] == "transcript number 9999"
+
+
+# --- DELETE /api/transcriptions/{id}/ -------------------------------------------------------
+
+
+@committing
+def test_delete_erases_the_transcript_and_keeps_the_row_for_the_ledger(
+    api_client, post, user, make_audio_file, speech_wav, fake_openai
+):
+    audio = make_audio_file(user, speech_wav, original_filename="Interview with Asha.wav")
+    created = post({"audio_file": str(audio.pk), "timestamps": "word", "force": True}).json()
+    ledger_before = list(Transaction.objects.filter(wallet__user=user).values_list("pk", flat=True))
+
+    response = api_client.delete(f"{URL}{created['id']}/")
+
+    assert response.status_code == 204
+    tombstone = Transcription.objects.get(pk=created["id"])
+    assert (tombstone.text, tombstone.segments, tombstone.audio_filename) == ("", None, "")
+    assert tombstone.deleted_at is not None
+    assert (tombstone.status, tombstone.amount, tombstone.billable_minutes) == (
+        "completed",
+        Decimal(created["amount"]),
+        Decimal(created["billable_minutes"]),
+    )
+    assert list(Transaction.objects.filter(wallet__user=user).values_list("pk", flat=True)) == ledger_before
+    for path in (f"{URL}{created['id']}/", f"{URL}{created['id']}/download/?format=json"):
+        assert api_client.get(path).status_code == 404
+    assert api_client.get(URL).json()["count"] == 0
+    assert read_csv(api_client.get(f"{URL}export_csv/")) == []
+    again = api_client.delete(f"{URL}{created['id']}/")
+    assert (again.status_code, again.json()["code"]) == (404, "not_found")
+    # The deleted transcript is no duplicate: the same audio can be transcribed again.
+    assert post({"audio_file": str(audio.pk), "timestamps": "word"}).status_code == 201
+
+
+@pytest.mark.parametrize("status", ["pending", "processing"])
+def test_deleting_an_active_job_is_409_and_keeps_it(api_client, user, status):
+    job = TranscriptionFactory(user=user, status=status)
+
+    response = api_client.delete(f"{URL}{job.pk}/")
+
+    assert (response.status_code, response.json()["code"]) == (409, "transcription_active")
+    job.refresh_from_db()
+    assert job.deleted_at is None
+    assert api_client.get(URL).json()["count"] == 1
+
+
+def test_deleting_a_failed_job_or_another_users_is_as_for_any_row(api_client, user, other_user):
+    failed = TranscriptionFactory(user=user, status="failed", error="No.", error_code="transcription_rejected")
+    theirs = completed(other_user)
+
+    assert api_client.delete(f"{URL}{failed.pk}/").status_code == 204
+    assert api_client.delete(f"{URL}{theirs.pk}/").status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.deleted_at, theirs.text) == (None, "Hello world.")
+
+
+def test_a_deleted_jobs_idempotency_key_makes_a_new_job(user):
+    job = completed(user, idempotency_key="order-42")
+
+    transcription_delete(transcription=job)
+
+    job.refresh_from_db()
+    assert job.idempotency_key is None
+
+
+def test_delete_refuses_a_running_job_then_erases_its_result_once(user):
+    """The delete and a worker's completion are one conditional update each: whichever runs second
+    sees the other's work, so neither a running job nor a deleted one is overwritten."""
+    job = TranscriptionFactory(user=user, status="processing", run_id="run-1")
+
+    with pytest.raises(TranscriptionActive):
+        transcription_delete(transcription=job)
+    Transcription.objects.filter(pk=job.pk).update(status="completed", text="Finished.")
+    transcription_delete(transcription=job)
+    with pytest.raises(TranscriptionNotFound):
+        transcription_delete(transcription=job)
+
+    job.refresh_from_db()
+    assert (job.text, job.status) == ("", "completed")
