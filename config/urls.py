@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/wallet/", include("wallet.urls")),
     path("api/", include("payments.urls")),
     path("api/transcriptions/", include("transcriptions.urls")),
+    path("api/webhooks/", include("webhooks.urls")),
     re_path(r"^api/", views.api_not_found),  # last: what nothing above matched
 ]
 

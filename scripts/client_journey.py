@@ -148,6 +148,39 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         422,
         code="idempotency_key_reused",
     )
+    secret = expect(
+        "webhook signing secret",
+        _api("webhooks.webhooks_signing_secret_retrieve").sync_detailed(client=signed_in),
+        200,
+        models.SigningSecretOutput,
+    )
+    step("client: signing secret", secret.secret.startswith("whsec_"), secret.secret[:6])
+    expect(
+        "400 a webhook into the private network",
+        _api("webhooks.webhooks_create").sync_detailed(
+            client=signed_in,
+            body=models.EndpointCreateInputRequest(
+                url="https://169.254.169.254/latest/meta-data/", events=[models.EventsEnum.TRANSCRIPTION_COMPLETED]
+            ),
+        ),
+        400,
+        code="webhook_url_not_allowed",
+    )
+    expect(
+        "400 a request's webhook_url over http in production",
+        create.sync_detailed(
+            client=signed_in,
+            body=models.TranscriptionCreateInputRequest(audio_file=other_audio.id, webhook_url="http://example.com/"),
+        ),
+        400,
+        code="webhook_url_not_allowed",
+    )
+    expect(
+        "webhook endpoints",
+        _api("webhooks.webhooks_list").sync_detailed(client=signed_in),
+        200,
+        models.PaginatedEndpointOutputList,
+    )
     destroy = _api("transcriptions.transcriptions_destroy")
     expect("delete a transcript", destroy.sync_detailed(client=signed_in, id=job.id), 204)
     expect("404 deleting it again", destroy.sync_detailed(client=signed_in, id=job.id), 404, code="not_found")

@@ -36,6 +36,8 @@ class Transcription(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     language = models.CharField(max_length=16, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
+    # Told when the job completes or fails, besides the user's webhook endpoints.
+    webhook_url = models.URLField(max_length=2000, blank=True)
     engine = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)

@@ -21,6 +21,13 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         default=Transcription.Timestamps.SEGMENT,
         help_text="`word`: every segment also lists its words with their times (OpenAI: whisper-1 is used).",
     )
+    webhook_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Also POST `transcription.completed` or `transcription.failed` here, signed with your default "
+        "secret (`GET /api/webhooks/signing_secret/`). A public http(s) URL; https in production.",
+    )
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -59,6 +66,7 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
     language = serializers.CharField()
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
+    webhook_url = serializers.CharField(help_text="Told when it completes or fails; empty when not asked.")
     engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()
     error = serializers.CharField(help_text="Why it failed, safe to show.")

@@ -48,6 +48,8 @@ from transcriptions.models import Transcription, wallet_subject
 from transcriptions.selectors import ACTIVE_STATUSES, audio_has_active_transcription, transcription_audio_file_get
 from wallet.models import Transaction
 from wallet.services import billable_minutes, wallet_capture, wallet_refund, wallet_release, wallet_reserve
+from webhooks.models import TRANSCRIPTION_COMPLETED, TRANSCRIPTION_FAILED
+from webhooks.services import webhook_event_record, webhook_url_check
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def transcription_create(
     audio_file_id: UUID | str,
     language: str = "",
     timestamps: str = Transcription.Timestamps.SEGMENT,
+    webhook_url: str = "",
     force: bool = False,
     idempotency_key: str | None = None,
 ) -> tuple[Transcription, bool]:
@@ -86,9 +89,10 @@ def transcription_create(
     user: the unique constraint on (user, key) decides a race, so a key makes at most one job.
 
     `timestamps="word"` asks for word timings, which may pick another model of the engine (the job
-    records which).
+    records which). `webhook_url` is told when the job completes or fails.
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`,
+    `WebhookUrlNotAllowed`,
     `UnsupportedOption`, `AlreadyTranscribed` (a job with the same options is active, or completed and `force` is
     not set), `TranscriptionInProgress` (a job with other options is active), `InsufficientBalance`;
     `IdempotencyKeyReused` when the key was used for another audio file.
@@ -106,6 +110,8 @@ def transcription_create(
         engine = word_engine
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
+    if webhook_url:
+        webhook_url_check(url=webhook_url)
     minutes = billable_minutes(audio_file.duration_seconds)
     try:
         with transaction.atomic():
@@ -124,6 +130,7 @@ def transcription_create(
                 audio_duration_seconds=audio_file.duration_seconds,
                 language=language,
                 timestamps=timestamps,
+                webhook_url=webhook_url,
                 engine=engine.name,
                 model=engine.model,
                 billable_minutes=minutes,
@@ -318,6 +325,8 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             # keep, and is not charged.
             logger.warning("Transcription %s finished after it was reaped; result dropped", transcription_id)
             transaction.set_rollback(True)
+        else:
+            _record_event(transcription_id, TRANSCRIPTION_COMPLETED)
     return bool(finished)
 
 
@@ -331,7 +340,29 @@ def _fail(transcription_id: UUID, *, code: str, error: str, status: str = Status
         )
         if not failed:
             transaction.set_rollback(True)
+        else:
+            _record_event(transcription_id, TRANSCRIPTION_FAILED)
     return bool(failed)
+
+
+def _record_event(transcription_id: UUID, event_type: str) -> None:
+    """Tell the user's webhooks, in the transaction that finishes the job (they are sent after it commits)."""
+    job = Transcription.objects.get(pk=transcription_id)
+    data = {
+        "id": str(job.pk),
+        "status": job.status,
+        "audio_file": str(job.audio_file_id) if job.audio_file_id else None,
+        "engine": job.engine,
+        "model": job.model,
+        "billable_minutes": str(job.billable_minutes),
+        "amount": str(job.amount),
+        "currency": settings.CURRENCY,
+        "error_code": job.error_code,
+        "error": job.error,
+        "created_at": job.created_at.isoformat(),
+        "completed_at": job.completed_at.isoformat() if job.completed_at else None,
+    }
+    webhook_event_record(user_id=job.user_id, event_type=event_type, data=data, url=job.webhook_url)
 
 
 @dataclass(frozen=True)

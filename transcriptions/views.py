@@ -74,7 +74,9 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             201: TranscriptionOutputSerializer,
             202: OpenApiResponse(TranscriptionOutputSerializer, description="Queued for a worker; poll it."),
             400: OpenApiResponse(
-                description="`invalid`, `insufficient_balance`, `unsupported_language`, `unsupported_option`"
+                description="`invalid`, `insufficient_balance`, `unsupported_language`, `unsupported_option`, "
+                "`webhook_url_not_allowed` (not http(s), or resolves to a loopback, private, link-local or "
+                "metadata address); nothing held"
             ),
             404: OpenApiResponse(description="Not one of your audio files."),
             409: OpenApiResponse(
@@ -100,6 +102,7 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             audio_file_id=serializer.validated_data["audio_file"],
             language=serializer.validated_data.get("language", ""),
             timestamps=serializer.validated_data["timestamps"],
+            webhook_url=serializer.validated_data.get("webhook_url", ""),
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "audio",
     "transcriptions",
     "payments",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,7 @@ DEFAULT_THROTTLE_RATES = {
     "upload": "30/min",
     "transcribe": "30/min",
     "login": "20/min",
+    "webhook_test": "10/min",
 }
 
 
@@ -281,11 +283,14 @@ TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS = env.int("TRANSCRIPTION_TIME_LIMIT_BASE_S
 TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND = env.float("TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND", default=1.0)
 # Pending this long (no worker took it), a job is queued again, once; then failed, nothing charged.
 TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS", default=1800)
+# How often beat sends webhook deliveries that are due (retries, and any whose queueing was lost).
+WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15)
 # How often Celery beat runs the reaper, which acts on jobs past their deadline.
 TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reap-transcriptions": {"task": "transcriptions.reap", "schedule": TRANSCRIPTION_REAPER_INTERVAL_SECONDS},
     "purge-expired-audio": {"task": "audio.purge_expired", "schedule": AUDIO_RETENTION_INTERVAL_SECONDS},
+    "dispatch-webhooks": {"task": "webhooks.dispatch_due", "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS},
 }
 _LONGEST_JOB_SECONDS = (
     TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS + TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND * MAX_AUDIO_MINUTES * 60 + 60
@@ -298,6 +303,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "socket_timeout": 10,
 }
+
+# --- Webhooks to API clients' servers -----------------------------------------
+# Loopback, private and link-local URLs are refused unless this is on (development and tests only;
+# production turns it off whatever the environment says).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+# A delivery is tried again with growing waits for this long, then fails and disables its endpoint.
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 
 # --- Payments (Razorpay) ------------------------------------------------------
 RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", default="")

@@ -31,6 +31,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 SCHEDULE_IN_PROCESS = False  # Celery beat runs the schedule
 
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
+
+# Webhooks go to public https URLs only: no request forgery into the private network.
+WEBHOOK_ALLOW_PRIVATE_URLS = False
+WEBHOOK_REQUIRE_HTTPS = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env.int("NUM_PROXIES", default=1)}  # noqa: F405
 
 # HTTPS: behind a proxy that terminates TLS, Django sees plain HTTP and learns the scheme from the

@@ -14,6 +14,7 @@ from audio.services import audio_file_create
 from tests.conftest import client_for
 from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
+from webhooks.models import Endpoint
 
 PUBLIC = {
     ("post", "/api/auth/google/login/"),
@@ -46,7 +47,7 @@ def test_every_public_operation_is_in_the_schema():
 
 @pytest.fixture
 def owners_objects(user, tmp_path):
-    """An audio file and a completed transcription (with segments) belonging to `user`."""
+    """An audio file, a completed transcription (with segments) and a webhook endpoint belonging to `user`."""
     path = tmp_path / "owner.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-ac", "1", str(path)], check=True)
     with path.open("rb") as file:
@@ -60,7 +61,10 @@ def owners_objects(user, tmp_path):
         text="private words",
         segments=[{"start": 0.0, "end": 2.0, "text": "private words"}],
     )
-    return {"audio": audio, "transcription": transcription}
+    webhook = Endpoint.objects.create(
+        user=user, url="http://127.0.0.1:9/private-words", events=["transcription.failed"]
+    )
+    return {"audio": audio, "transcription": transcription, "webhook": webhook}
 
 
 # Each operation on an object by id, with how to reach the owner's object.
@@ -69,6 +73,10 @@ BY_ID = {
     ("delete", "/api/audio/{id}/"): "audio",
     ("get", "/api/transcriptions/{id}/"): "transcription",
     ("delete", "/api/transcriptions/{id}/"): "transcription",
+    ("get", "/api/webhooks/{id}/"): "webhook",
+    ("delete", "/api/webhooks/{id}/"): "webhook",
+    ("post", "/api/webhooks/{id}/test/"): "webhook",
+    ("get", "/api/webhooks/{id}/deliveries/"): "webhook",
     ("get", "/api/transcriptions/{id}/download/"): "transcription",
 }
 
