@@ -12,6 +12,30 @@ class UserOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+ERASE_CONFIRMATION = "delete-my-account"
+
+
+class UserDeleteInputSerializer(serializers.Serializer):
+    confirmation = serializers.CharField(help_text=f"Exactly `{ERASE_CONFIRMATION}`: the deletion cannot be undone.")
+
+    def validate_confirmation(self, value: str) -> str:
+        if value != ERASE_CONFIRMATION:
+            raise serializers.ValidationError(f'Send "{ERASE_CONFIRMATION}" to confirm.')
+        return value
+
+
+class UserExportOutputSerializer(serializers.Serializer):
+    exported_at = serializers.DateTimeField()
+    profile = serializers.JSONField(help_text="Who you are to this service: id, email, name, provider, dates.")
+    wallet = serializers.JSONField(help_text="Balance, holds, demo minutes, totals, and every ledger line.")
+    audio_files = serializers.JSONField(help_text="Your uploads (names, formats, sizes, durations), not their bytes.")
+    transcriptions = serializers.JSONField(
+        help_text="Every transcription you have not deleted, with text and segments."
+    )
+    payments = serializers.JSONField(help_text="Your Razorpay orders and their payments.")
+    webhooks = serializers.JSONField(help_text="Your webhook endpoints (without secrets).")
+
+
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 

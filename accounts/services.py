@@ -1,7 +1,9 @@
 import uuid
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.contrib.auth.models import update_last_login
@@ -11,11 +13,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import SESSION_CLAIM, forget_cached_user
 from accounts.exceptions import AccountDisabled, EmailInUse, InvalidRefreshToken, ProviderEmailMissing
 from accounts.models import EndedSession, User
+from accounts.signals import user_erasing, user_exporting
 from accounts.social import social_login_verify
 
 
@@ -68,6 +72,51 @@ def user_logout(*, user: User, refresh: str) -> None:
             )
         EndedSession.objects.filter(user=user, expires_at__lte=now).delete()  # no token of theirs is valid
         transaction.on_commit(partial(forget_cached_user, user_id=user.pk))
+
+
+def user_erase(*, user: User) -> None:
+    """Delete the account: its personal data and files go, its ledger stays.
+
+    In one transaction, under the user's row lock: the apps above erase their part (`user_erasing`:
+    transcripts, audio files, webhooks; a running job refuses it all), the social accounts that
+    link it to Google or Facebook are deleted, every refresh token is blacklisted, and the row is
+    kept, anonymised and inactive, because the wallet and its ledger name it. Access tokens are
+    refused from the commit on (an inactive user cannot authenticate). Signing in again with the
+    same provider account makes a new, empty account.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user_erasing.send(sender=User, user=user)
+        SocialAccount.objects.filter(user=user).delete()
+        EmailAddress.objects.filter(user=user).delete()
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in OutstandingToken.objects.filter(user=user)],
+            ignore_conflicts=True,  # those already blacklisted (a logout) stay as they are
+        )
+        user.email = f"deleted-{user.pk.hex}@deleted.invalid"
+        user.name = ""
+        user.provider_uid = None
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["email", "name", "provider_uid", "is_active", "password"])
+
+
+def user_export(*, user: User) -> dict[str, object]:
+    """Everything the service holds of the user, as JSON-ready data: the profile, and a section from
+    each app that keeps something of the user (`user_exporting`)."""
+    sections: dict[str, object] = {}
+    for _, response in user_exporting.send(sender=User, user=user):
+        name, data = cast(tuple[str, object], response)  # each receiver answers (name, data)
+        sections[name] = data
+    profile = {
+        "id": str(user.pk),
+        "email": user.email,
+        "name": user.name,
+        "provider": user.provider,
+        "created_at": user.created_at.isoformat(),
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+    }
+    return {"exported_at": timezone.now().isoformat(), "profile": profile, **sections}
 
 
 @dataclass(frozen=True)

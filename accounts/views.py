@@ -13,9 +13,12 @@ from accounts.serializers import (
     GoogleLoginInputSerializer,
     LoginOutputSerializer,
     LogoutInputSerializer,
+    UserDeleteInputSerializer,
+    UserExportOutputSerializer,
     UserOutputSerializer,
 )
-from accounts.services import user_logout, user_social_login
+from accounts.services import user_erase, user_export, user_logout, user_social_login
+from config.filters import require_single_values
 from config.schema import error
 from config.throttling import ScopedThrottleMixin
 
@@ -24,6 +27,31 @@ class CurrentUserView(APIView):
     @extend_schema(responses=UserOutputSerializer, operation_id="auth_user")
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(
+        parameters=[UserDeleteInputSerializer],
+        responses={
+            204: None,
+            409: error("`transcription_active`: a transcription is running; delete the account once it has ended."),
+        },
+        operation_id="auth_user_delete",
+    )
+    def delete(self, request: Request) -> Response:
+        """Delete your account for good (`?confirmation=delete-my-account`): your personal data,
+        transcripts, audio files and webhooks are erased and every token is revoked. The wallet's
+        ledger stays, anonymised; money left in the wallet is not paid out. Signing in again makes a
+        new, empty account."""
+        require_single_values(request.query_params, UserDeleteInputSerializer().fields)
+        UserDeleteInputSerializer(data=request.query_params).is_valid(raise_exception=True)
+        user_erase(user=signed_in_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserExportView(APIView):
+    @extend_schema(responses=UserExportOutputSerializer, operation_id="auth_user_export")
+    def get(self, request: Request) -> Response:
+        """Everything this service holds of you, as JSON."""
+        return Response(user_export(user=signed_in_user(request)))
 
 
 class LogoutView(APIView):

@@ -7,7 +7,10 @@ class AudioConfig(AppConfig):
     def ready(self) -> None:
         from django.http import multipartparser
 
-        from audio import tasks  # noqa: F401  (the schedule runs it by name, in the web process too)
+        from accounts.signals import user_exporting
+        from audio import personal_data  # tasks: the schedule runs them by name, in the web process too
+
+        user_exporting.connect(personal_data.export, dispatch_uid="audio_export")
 
         # Django refuses a multipart part whose headers pass 1 kB, so a 10 kB filename would fail
         # the whole upload. The contract keeps such a file under its UUID name with the original name

@@ -208,3 +208,29 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         wrong_type.status_code == 415 and "415" in declared and wrong_type.json()["code"] == "unsupported_media_type",
         str(wrong_type.status_code),
     )
+
+    # Last, the account itself: everything it holds, then gone.
+    exported = expect(
+        "export my data",
+        _api("auth.auth_user_export").sync_detailed(client=signed_in),
+        200,
+        models.UserExportOutput,
+    )
+    step(
+        "client: export has the ledger",
+        bool(exported.wallet["transactions"]),
+        str(len(exported.wallet["transactions"])),
+    )
+    delete_account = _api("auth.auth_user_delete")
+    expect(
+        "400 deleting without the confirmation",
+        delete_account.sync_detailed(client=signed_in, confirmation="yes"),
+        400,
+        code="invalid",
+    )
+    expect(
+        "delete my account",
+        delete_account.sync_detailed(client=signed_in, confirmation="delete-my-account"),
+        204,
+    )
+    expect("401 once deleted", _api("auth.auth_user").sync_detailed(client=signed_in), 401)

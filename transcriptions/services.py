@@ -424,8 +424,19 @@ def _publish_or_log(transcription_id: UUID, *, limits: TimeLimits) -> None:
         logger.exception("Could not queue transcription %s again", transcription_id)
 
 
+# What a deleted transcript keeps of its user's words and links: nothing.
+ERASED: dict[str, Any] = {
+    "text": "",
+    "segments": None,
+    "audio_filename": "",
+    "idempotency_key": None,
+    "webhook_url": "",
+}
+
+
 def transcription_delete(*, transcription: Transcription) -> None:
-    """Erase a finished job's transcript (text, segments with their words, the audio's name) for good.
+    """Erase a finished job's transcript (text, segments with their words, the audio's name, its
+    webhook URL) for good.
 
     The row stays, marked `deleted_at`, as the ledger's record of what was held and charged for it;
     its idempotency key is freed. One conditional update, so a worker finishing at the same moment
@@ -437,7 +448,7 @@ def transcription_delete(*, transcription: Transcription) -> None:
     erased = (
         Transcription.objects.filter(pk=transcription.pk, deleted_at__isnull=True)
         .exclude(status__in=ACTIVE_STATUSES)
-        .update(text="", segments=None, audio_filename="", idempotency_key=None, deleted_at=now, updated_at=now)
+        .update(**ERASED, deleted_at=now, updated_at=now)
     )
     if erased:
         return
@@ -445,6 +456,15 @@ def transcription_delete(*, transcription: Transcription) -> None:
     if transcription.deleted_at is not None:
         raise TranscriptionNotFound()
     raise TranscriptionActive()
+
+
+def transcription_erase_all(*, user: User) -> None:
+    """Erase every transcript of the user, as `transcription_delete` does one (account deletion).
+    Raises `TranscriptionActive`, erasing nothing, while a job of the user is pending or processing."""
+    if Transcription.objects.filter(user=user, status__in=ACTIVE_STATUSES).exists():
+        raise TranscriptionActive("A transcription of yours is still running; try again once it has ended.")
+    now = timezone.now()
+    Transcription.objects.filter(user=user, deleted_at__isnull=True).update(**ERASED, deleted_at=now, updated_at=now)
 
 
 def transcription_retry(*, transcription: Transcription) -> Transcription:

@@ -4,7 +4,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from celery import current_app
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
@@ -14,6 +13,7 @@ from django.utils import timezone
 from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile, FileTooLarge, InvalidAudio, UnsupportedFormat
 from audio.models import AudioFile
 from audio.services import audio_file_create, audio_file_delete, audio_purge_expired, display_filename
+from audio.tasks import purge_expired
 from tests.audio.conftest import files_under
 from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
@@ -194,5 +194,6 @@ def test_the_command_and_the_beat_entry_run_the_purge(user, samples, settings):
     assert not AudioFile.objects.exists()
 
     uploaded_days_ago(create_from_path(user, samples.tone(1)), 8)
-    current_app.tasks[settings.CELERY_BEAT_SCHEDULE["purge-expired-audio"]["task"]].apply(throw=True)
+    assert settings.CELERY_BEAT_SCHEDULE["purge-expired-audio"]["task"] == purge_expired.name
+    purge_expired.apply(throw=True)
     assert not AudioFile.objects.exists()

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from tests.webhooks.receiver import Receiver
 from tests.workers import Worker, own_queue, sending_to, wait_for
 from transcriptions.models import Transcription
 from wallet.models import Hold, Wallet
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker reads what the test has committed
 
@@ -86,3 +88,38 @@ def test_a_broker_that_accepts_but_never_answers_fails_the_job_in_bounded_time(
     assert took < 10
     assert Transcription.objects.get().status == "failed"
     assert Wallet.objects.get(user=user).demo_minutes_held == 0
+
+
+def test_a_worker_and_beat_deliver_the_jobs_webhook_and_retry_it_after_a_500(
+    tmp_path, queue, user, make_audio_file, speech_wav, api_client
+):
+    worker = Worker(
+        tmp_path / "worker.log",
+        broker_url=BROKER_URL,
+        queue=queue,
+        beat=True,
+        WEBHOOK_ALLOW_PRIVATE_URLS="true",
+        WEBHOOK_DISPATCH_INTERVAL_SECONDS="1",
+    )
+    try:
+        with Receiver() as receiver:
+            receiver.answers = [500, 200]
+            endpoint = Endpoint.objects.create(user=user, url=receiver.url, events=["transcription.completed"])
+            receiver.secret = endpoint.secret
+            audio = make_audio_file(user, speech_wav)
+            with sending_to(BROKER_URL, queue):
+                response = api_client.post(URL, {"audio_file": str(audio.pk)}, format="json")
+            job = wait_for(response.json()["id"], "completed", "failed", worker=worker)
+            deadline = time.monotonic() + 30
+            while len(receiver.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        worker.stop()
+
+    assert job.status == "completed", job.error
+    first, second = receiver.received[:2]
+    assert first.verified and second.verified, worker.log
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert second.verified["data"]["id"] == str(job.pk)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 2, 200)
