@@ -111,6 +111,26 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         bool(document.get("segments", [{}])[0].get("words")),
         str(as_json.status_code),
     )
+    labelled = expect(
+        "transcribe with speaker labels",
+        create.sync_detailed(
+            client=signed_in,
+            body=models.TranscriptionCreateInputRequest(
+                audio_file=audio_file.id, speaker_labels=True, speakers_expected=2
+            ),
+        ),
+        202,
+    )
+    deadline = time.monotonic() + 60
+    while labelled.status in ("pending", "processing") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        labelled = retrieve.sync_detailed(client=signed_in, id=labelled.id).parsed
+    speakers = [segment.speaker for segment in labelled.segments or []]
+    step("client: speaker labels", labelled.speaker_count == 2 and speakers == ["A", "B"], f"{speakers}")
+    vtt = download.sync_detailed(
+        client=signed_in, id=labelled.id, format_=models.TranscriptionsDownloadRetrieveFormat.VTT
+    )
+    step("client: VTT voice tags", "<v A>" in vtt.content.decode(), str(vtt.status_code))
     csv = _api("transcriptions.transcriptions_export_csv_retrieve").sync_detailed(client=signed_in)
     step("client: CSV export", csv.status_code == 200 and str(job.id) in csv.content.decode(), str(csv.status_code))
     listed = _api("transcriptions.transcriptions_list").sync_detailed(client=signed_in, page_size=5)

@@ -133,8 +133,11 @@ def run(workdir: Path) -> None:
             stop(server)
         audit = subprocess.run([PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=env, capture_output=True, text=True)
         step("audit_ledger", audit.returncode == 0, audit.stdout.strip().splitlines()[-1] if audit.stdout else "")
-        step(  # the flow's job and the journey's
-            "OpenAI fake called by the worker", len(openai.requests) == 2, openai.requests[0].field("model")
+        models = [request.field("model") for request in openai.requests]
+        step(  # the flow's job and the journey's two
+            "OpenAI fake called by the worker",
+            models == ["whisper-1", "whisper-1", "gpt-4o-transcribe-diarize"],
+            ", ".join(models),
         )
     razorpay.close()
 

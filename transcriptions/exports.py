@@ -36,20 +36,23 @@ def transcription_document(*, transcription: Transcription, file_format: str) ->
     """
     if transcription.status != Transcription.Status.COMPLETED:
         raise TranscriptionNotCompleted()
+    labelled = any("speaker" in segment for segment in transcription.segments or [])
     if file_format == "txt":
-        content = transcription.text + "\n"
+        content = (_by_speaker(transcription.segments or []) if labelled else transcription.text) + "\n"
     elif file_format == "json":
         content = json.dumps(_json_document(transcription), ensure_ascii=False, indent=2) + "\n"
     elif not transcription.segments:
         raise NoSegments()
     elif file_format == "srt":
         content = "\n".join(
-            f"{number}\n{_timestamp(cue['start'], ',')} --> {_timestamp(cue['end'], ',')}\n{_cue_text(cue['text'])}\n"
+            f"{number}\n{_timestamp(cue['start'], ',')} --> {_timestamp(cue['end'], ',')}\n"
+            f"{_speaker_prefix(cue)}{_cue_text(cue['text'])}\n"
             for number, cue in enumerate(cues(transcription.segments), start=1)
         )
     else:
         content = "WEBVTT\n\n" + "\n".join(
-            f"{_timestamp(cue['start'], '.')} --> {_timestamp(cue['end'], '.')}\n{_cue_text(cue['text'])}\n"
+            f"{_timestamp(cue['start'], '.')} --> {_timestamp(cue['end'], '.')}\n"
+            f"{_voice(cue)}{_cue_text(cue['text'])}\n"
             for cue in cues(transcription.segments)
         )
     stem = Path(transcription.audio_filename).stem or "transcript"
@@ -64,6 +67,8 @@ def _json_document(transcription: Transcription) -> dict[str, Any]:
         "audio_duration_seconds": str(transcription.audio_duration_seconds),
         "language": transcription.language,
         "timestamps": transcription.timestamps,
+        "speaker_labels": transcription.speaker_labels,
+        "speaker_count": transcription.speaker_count,
         "engine": transcription.engine,
         "model": transcription.model,
         "text": transcription.text,
@@ -82,14 +87,35 @@ def cues(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
             result.append(segment)
             continue
         group: list[dict[str, Any]] = []
+        speaker = {"speaker": segment["speaker"]} if "speaker" in segment else {}
         for word in words:
             candidate = [*group, word]
             if group and (word["end"] - group[0]["start"] > CUE_MAX_SECONDS or len(_joined(candidate)) > CUE_MAX_CHARS):
-                result.append(_cue_of(group))
+                result.append({**_cue_of(group), **speaker})
                 candidate = [word]
             group = candidate
-        result.append(_cue_of(group))
+        result.append({**_cue_of(group), **speaker})
     return result
+
+
+def _by_speaker(segments: list[dict[str, Any]]) -> str:
+    """Plain text with each change of speaker starting a paragraph: `A: ...`."""
+    paragraphs: list[tuple[str | None, list[str]]] = []
+    for segment in segments:
+        speaker = segment.get("speaker")
+        if not paragraphs or paragraphs[-1][0] != speaker:
+            paragraphs.append((speaker, []))
+        paragraphs[-1][1].append(segment["text"])
+    return "\n\n".join(f"{speaker}: {' '.join(texts)}" if speaker else " ".join(texts) for speaker, texts in paragraphs)
+
+
+def _speaker_prefix(cue: dict[str, Any]) -> str:
+    return f"{cue['speaker']}: " if "speaker" in cue else ""
+
+
+def _voice(cue: dict[str, Any]) -> str:
+    # WebVTT's voice span names who speaks; `>` and `&` would break the tag.
+    return f"<v {_cue_text(cue['speaker']).replace('>', '').replace('&', '')}>" if "speaker" in cue else ""
 
 
 def _joined(words: list[dict[str, Any]]) -> str:
@@ -120,6 +146,7 @@ CSV_FIELDS = [
     "audio_duration_seconds",
     "status",
     "language",
+    "speaker_count",
     "engine",
     "model",
     "billable_minutes",

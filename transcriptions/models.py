@@ -36,6 +36,10 @@ class Transcription(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     language = models.CharField(max_length=16, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
+    speaker_labels = models.BooleanField(default=False)
+    speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
+    # How many speakers the result names; null without speaker labels.
+    speaker_count = models.PositiveSmallIntegerField(null=True, blank=True)
     # Told when the job completes or fails, besides the user's webhook endpoints.
     webhook_url = models.URLField(max_length=2000, blank=True)
     engine = models.CharField(max_length=32, blank=True)

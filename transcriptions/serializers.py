@@ -21,6 +21,19 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         default=Transcription.Timestamps.SEGMENT,
         help_text="`word`: every segment also lists its words with their times (OpenAI: whisper-1 is used).",
     )
+    speaker_labels = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Label each segment with its speaker (`A`, `B`, ...; OpenAI: gpt-4o-transcribe-diarize is used). "
+        "Not with `timestamps: word`; the offline engine cannot (400 `unsupported_option`).",
+    )
+    speakers_expected = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10,
+        help_text="With `speaker_labels`: how many speakers you expect. Up to 4 of them are carried across "
+        "the 23-minute pieces long audio is sent in, so they keep their letters.",
+    )
     webhook_url = serializers.URLField(
         required=False,
         allow_blank=True,
@@ -38,6 +51,11 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
     def validate_language(self, value: str) -> str:
         return value.lower()
 
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("speakers_expected") is not None and not attrs.get("speaker_labels"):
+            raise serializers.ValidationError({"speakers_expected": ['Only with "speaker_labels": true.']})
+        return attrs
+
 
 class TranscriptionDownloadInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=sorted(CONTENT_TYPES), default="txt")
@@ -54,6 +72,7 @@ class TranscriptionSegmentSerializer(serializers.Serializer):
     start = serializers.FloatField(help_text="Seconds from the start of the audio.")
     end = serializers.FloatField()
     text = serializers.CharField()
+    speaker = serializers.CharField(required=False, help_text="`A`, `B`, ...: present with `speaker_labels`.")
     words = TranscriptionWordSerializer(many=True, required=False, help_text="Present when `timestamps` is `word`.")
 
 
@@ -66,6 +85,9 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
     language = serializers.CharField()
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
+    speaker_labels = serializers.BooleanField()
+    speakers_expected = serializers.IntegerField(allow_null=True)
+    speaker_count = serializers.IntegerField(allow_null=True, help_text="How many speakers it names, with labels.")
     webhook_url = serializers.CharField(help_text="Told when it completes or fails; empty when not asked.")
     engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()

@@ -75,6 +75,8 @@ def transcription_create(
     audio_file_id: UUID | str,
     language: str = "",
     timestamps: str = Transcription.Timestamps.SEGMENT,
+    speaker_labels: bool = False,
+    speakers_expected: int | None = None,
     webhook_url: str = "",
     force: bool = False,
     idempotency_key: str | None = None,
@@ -89,7 +91,8 @@ def transcription_create(
     user: the unique constraint on (user, key) decides a race, so a key makes at most one job.
 
     `timestamps="word"` asks for word timings, which may pick another model of the engine (the job
-    records which). `webhook_url` is told when the job completes or fails.
+    records which), and so may `speaker_labels` (with `speakers_expected`, a guess of how many
+    speakers there are). `webhook_url` is told when the job completes or fails.
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`,
     `WebhookUrlNotAllowed`,
@@ -103,11 +106,18 @@ def transcription_create(
             return _replayed(first, audio_file_id), False
     audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id)
     engine = get_engine()
+    if timestamps == Transcription.Timestamps.WORD and speaker_labels:
+        raise UnsupportedOption("Word timings and speaker labels come from different models: ask for one of them.")
     if timestamps == Transcription.Timestamps.WORD:
         word_engine = engine.for_words()
         if word_engine is None:
             raise UnsupportedOption("The speech-to-text engine in use gives no word timings.")
         engine = word_engine
+    if speaker_labels:
+        speaker_engine = engine.for_speakers()
+        if speaker_engine is None:
+            raise UnsupportedOption(f"The {engine.name} speech-to-text engine cannot label speakers.")
+        engine = speaker_engine
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
     if webhook_url:
@@ -120,9 +130,8 @@ def transcription_create(
                 first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
                 if first is not None:
                     return _replayed(first, audio_file_id), False
-            _refuse_duplicate(
-                audio_file=audio_file, options={"language": language, "timestamps": timestamps}, force=force
-            )
+            options = {"language": language, "timestamps": timestamps, "speaker_labels": speaker_labels}
+            _refuse_duplicate(audio_file=audio_file, options=options, force=force)
             job = Transcription.objects.create(
                 user=user,
                 audio_file=audio_file,
@@ -130,6 +139,8 @@ def transcription_create(
                 audio_duration_seconds=audio_file.duration_seconds,
                 language=language,
                 timestamps=timestamps,
+                speaker_labels=speaker_labels,
+                speakers_expected=speakers_expected,
                 webhook_url=webhook_url,
                 engine=engine.name,
                 model=engine.model,
@@ -154,7 +165,7 @@ def transcription_create(
     return job, True
 
 
-def _refuse_duplicate(*, audio_file: AudioFile, options: dict[str, str], force: bool) -> None:
+def _refuse_duplicate(*, audio_file: AudioFile, options: dict[str, Any], force: bool) -> None:
     """One active job per audio file; and no second job with the same options as an active one,
     or as a completed one (not deleted) unless `force`. Call under the audio file's row lock."""
     jobs = Transcription.objects.filter(audio_file=audio_file, deleted_at__isnull=True)
@@ -257,6 +268,8 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
             path=Path(job.audio_file.file.path),
             language=job.language or None,
             words=job.timestamps == Transcription.Timestamps.WORD,
+            speakers=job.speaker_labels,
+            speakers_expected=job.speakers_expected,
             on_progress=_progress_recorder(job.pk),
         )
     except EngineError as exc:
@@ -315,6 +328,7 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             status=Status.COMPLETED,
             text=result.text,
             segments=None if result.segments is None else [segment.as_dict() for segment in result.segments],
+            speaker_count=_speaker_count(result),
             progress=100,
             completed_at=now,
             deadline_at=None,
@@ -328,6 +342,11 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
         else:
             _record_event(transcription_id, TRANSCRIPTION_COMPLETED)
     return bool(finished)
+
+
+def _speaker_count(result: EngineResult) -> int | None:
+    speakers = {segment.speaker for segment in result.segments or [] if segment.speaker is not None}
+    return len(speakers) if speakers else None
 
 
 def _fail(transcription_id: UUID, *, code: str, error: str, status: str = Status.PROCESSING, **only_if: Any) -> bool:
@@ -475,7 +494,13 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
     if transcription.status != Status.FAILED or transcription.audio_file_id is None:
         raise TranscriptionNotRetryable()
     job, _ = transcription_create(
-        user=transcription.user, audio_file_id=transcription.audio_file_id, language=transcription.language
+        user=transcription.user,
+        audio_file_id=transcription.audio_file_id,
+        language=transcription.language,
+        timestamps=transcription.timestamps,
+        speaker_labels=transcription.speaker_labels,
+        speakers_expected=transcription.speakers_expected,
+        webhook_url=transcription.webhook_url,
     )
     return job
 

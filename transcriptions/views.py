@@ -102,6 +102,8 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             audio_file_id=serializer.validated_data["audio_file"],
             language=serializer.validated_data.get("language", ""),
             timestamps=serializer.validated_data["timestamps"],
+            speaker_labels=serializer.validated_data["speaker_labels"],
+            speakers_expected=serializer.validated_data.get("speakers_expected"),
             webhook_url=serializer.validated_data.get("webhook_url", ""),
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -140,6 +141,55 @@ def test_the_same_audio_with_other_timestamps_is_not_a_duplicate(post, user, mak
 
     assert (first.status_code, again.status_code, with_words.status_code) == (201, 409, 201)
     assert again.json()["code"] == "already_transcribed"
+
+
+@committing
+def test_speaker_labels_run_on_the_diarizing_model_and_label_every_segment(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    response = post(
+        {"audio_file": str(make_audio_file(user, speech_wav).pk), "speaker_labels": True, "speakers_expected": 2}
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["model"], body["speaker_labels"], body["speakers_expected"], body["speaker_count"]) == (
+        "gpt-4o-transcribe-diarize",
+        True,
+        2,
+        2,
+    )
+    assert [segment["speaker"] for segment in body["segments"]] == ["A", "B"]
+    assert fake_openai.requests[0].field("response_format") == "diarized_json"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"speaker_labels": True}, "The local speech-to-text engine cannot label speakers."),
+        (
+            {"speaker_labels": True, "timestamps": "word"},
+            "Word timings and speaker labels come from different models: ask for one of them.",
+        ),
+    ],
+)
+def test_speaker_labels_the_engine_cannot_give_are_400_and_hold_nothing(
+    post, user, make_audio_file, speech_wav, body, detail
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), **body})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "code": "unsupported_option"}
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{"speakers_expected": 2}, {"speaker_labels": True, "speakers_expected": 11}])
+def test_speakers_expected_needs_speaker_labels_and_1_to_10(post, user, make_audio_file, speech_wav, body):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), **body})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["speakers_expected"]
 
 
 def test_unknown_timestamps_are_400(post, user, make_audio_file, speech_wav):
@@ -540,6 +590,36 @@ def test_download_as_vtt(api_client, user):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/vtt; charset=utf-8"
     assert response.content.decode() == "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\na -> b c\n"
+
+
+SPOKEN = [
+    {"start": 0.0, "end": 2.0, "text": "Hello there.", "speaker": "A"},
+    {"start": 2.0, "end": 3.0, "text": "How are you?", "speaker": "A"},
+    {"start": 3.5, "end": 5.0, "text": "Fine, thanks.", "speaker": "B"},
+]
+
+
+def test_downloads_name_the_speakers(api_client, user):
+    job = completed(
+        user, speaker_labels=True, speaker_count=2, segments=SPOKEN, text="Hello there. How are you? Fine, thanks."
+    )
+
+    def download(file_format: str) -> str:
+        return api_client.get(f"{URL}{job.pk}/download/?format={file_format}").content.decode()
+
+    assert download("txt") == "A: Hello there. How are you?\n\nB: Fine, thanks.\n"
+    assert download("vtt") == (
+        "WEBVTT\n\n"
+        "00:00:00.000 --> 00:00:02.000\n<v A>Hello there.\n\n"
+        "00:00:02.000 --> 00:00:03.000\n<v A>How are you?\n\n"
+        "00:00:03.500 --> 00:00:05.000\n<v B>Fine, thanks.\n"
+    )
+    assert download("srt").splitlines()[2::4] == ["A: Hello there.", "A: How are you?", "B: Fine, thanks."]
+    document = json.loads(download("json"))
+    assert (document["speaker_labels"], document["speaker_count"]) == (True, 2)
+    assert [segment["speaker"] for segment in document["segments"]] == ["A", "A", "B"]
+    [row] = read_csv(api_client.get(f"{URL}export_csv/"))
+    assert row["speaker_count"] == "2"
 
 
 WORDY = [

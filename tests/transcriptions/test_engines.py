@@ -1,5 +1,6 @@
 """The OpenAI engine on real audio, through a local fake of its HTTP API (the offline engine has its own file)."""
 
+import base64
 from itertools import pairwise
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from tests.transcriptions.fake_openai import Reply, error, transcript
 from transcriptions.engines import EngineRejected, EngineUnavailable, get_engine
 from transcriptions.engines.local import LocalEngine
 from transcriptions.engines.media import Silence, plan_chunks
-from transcriptions.engines.openai import MAX_CHUNK_SECONDS, OpenAIEngine
+from transcriptions.engines.openai import MAX_CHUNK_SECONDS, OpenAIEngine, _letter
 
 
 def openai_engine(fake, **overrides) -> OpenAIEngine:
@@ -262,3 +263,85 @@ def test_chunk_plan_covers_the_audio_in_order_within_the_limit(duration, chunk_s
         # A cut is at most one search window, and never more than half a chunk, before its boundary.
         assert shortest - 1e-6 <= before.duration <= chunk_seconds + 1e-6
     assert 0 < chunks[-1].duration <= chunk_seconds + 2 + 1e-6
+
+
+# --- Speaker labels ---------------------------------------------------------------------------
+
+
+def reference_seconds(data_url: str, tmp_path: Path) -> float:
+    prefix = "data:audio/mpeg;base64,"
+    assert data_url.startswith(prefix)
+    clip = tmp_path / f"reference-{len(list(tmp_path.iterdir()))}.mp3"
+    clip.write_bytes(base64.b64decode(data_url.removeprefix(prefix)))
+    return float(ffprobe_duration(clip))
+
+
+def test_speakers_keep_their_letters_across_three_chunks_by_clips_of_their_voices(
+    fake_openai, three_minutes_mp3, tmp_path
+):
+    engine = openai_engine(fake_openai, chunk_seconds=70).for_speakers()
+    progress: list[float] = []
+
+    result = engine.transcribe(
+        path=three_minutes_mp3, language="en", words=False, speakers=True, on_progress=progress.append
+    )
+
+    first, second, third = fake_openai.requests
+    for request in (first, second, third):
+        assert request.field("model") == "gpt-4o-transcribe-diarize"
+        assert (request.field("response_format"), request.field("chunking_strategy")) == ("diarized_json", "auto")
+        assert request.field("prompt") is None  # the diarizing model takes none
+    assert "known_speaker_names[]" not in first.fields
+    # The second chunk hears the first chunk's two voices, each by a 2-10 s clip.
+    assert second.fields["known_speaker_names[]"] == ["speaker_A", "speaker_B"]
+    assert all(2 <= reference_seconds(url, tmp_path) <= 10.5 for url in second.fields["known_speaker_references[]"])
+    # The third hears three, the most talkative first (A spoke in both chunks).
+    assert third.fields["known_speaker_names[]"][0] == "speaker_A"
+    assert sorted(third.fields["known_speaker_names[]"]) == ["speaker_A", "speaker_B", "speaker_C"]
+    assert len(third.fields["known_speaker_references[]"]) == 3
+    # The fake names the first known voice, then a new one it letters `A` again: that is our C, then D.
+    assert [segment.speaker for segment in result.segments] == ["A", "B", "A", "C", "A", "D"]
+    # On the recording's clock: each chunk's first segment starts where the chunk before ended.
+    for before, after in pairwise(result.segments):
+        assert after.start == pytest.approx(before.end, abs=0.1)
+    assert result.segments[-1].end == pytest.approx(180, abs=0.2)
+    assert progress == [pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
+
+
+def test_speakers_expected_caps_the_voices_carried_over(fake_openai, three_minutes_mp3):
+    engine = openai_engine(fake_openai, chunk_seconds=70).for_speakers()
+
+    engine.transcribe(
+        path=three_minutes_mp3, language=None, words=False, speakers=True, speakers_expected=1, on_progress=print
+    )
+
+    assert [len(request.fields.get("known_speaker_names[]", [])) for request in fake_openai.requests] == [0, 1, 1]
+
+
+def test_a_speaker_heard_under_2_seconds_is_not_carried_over(fake_openai, speech_wav):
+    """No clip of 2 s exists: the next chunk is not told of that voice (it may get a new letter)."""
+    fake_openai.respond = lambda request: Reply(
+        body={
+            "task": "transcribe",
+            "duration": 1.0,
+            "text": "Hi.",
+            "segments": [
+                {"type": "transcript.text.segment", "id": "s", "start": 0.0, "end": 1.5, "text": "Hi.", "speaker": "A"}
+            ],
+        }
+    )
+    engine = openai_engine(fake_openai, chunk_seconds=2).for_speakers()
+
+    result = engine.transcribe(path=speech_wav, language=None, words=False, speakers=True, on_progress=print)
+
+    assert len(fake_openai.requests) > 1
+    assert all("known_speaker_names[]" not in request.fields for request in fake_openai.requests)
+    assert [segment.speaker for segment in result.segments] == [_letter(i) for i in range(len(fake_openai.requests))]
+
+
+def test_letters_run_past_z():
+    assert [_letter(i) for i in (0, 1, 25, 26, 27, 701, 702)] == ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_the_offline_engine_cannot_label_speakers():
+    assert LocalEngine.from_settings().for_speakers() is None

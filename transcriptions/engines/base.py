@@ -31,18 +31,21 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()  # empty unless word timings were asked for
+    speaker: str | None = None  # "A", "B", ... when speaker labels were asked for
 
     def shifted(self, seconds: float) -> "Segment":
         """The same segment on a clock `seconds` later (a chunk's offset in the recording)."""
-        return Segment(
+        return replace(
+            self,
             start=self.start + seconds,
             end=self.end + seconds,
-            text=self.text,
             words=tuple(replace(word, start=word.start + seconds, end=word.end + seconds) for word in self.words),
         )
 
     def as_dict(self) -> dict[str, Any]:
         segment: dict[str, Any] = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        if self.speaker is not None:
+            segment["speaker"] = self.speaker
         if self.words:
             segment["words"] = [word.as_dict() for word in self.words]
         return segment
@@ -86,6 +89,20 @@ class Engine(Protocol):
         """This engine, or its variant that gives word timings (another model); None if it has none."""
         ...
 
+    def for_speakers(self) -> "Engine | None":
+        """This engine's variant that labels speakers (another model); None if it has none."""
+        ...
+
     def transcribe(
-        self, *, path: Path, language: str | None, words: bool, on_progress: ProgressCallback
-    ) -> EngineResult: ...
+        self,
+        *,
+        path: Path,
+        language: str | None,
+        words: bool,
+        on_progress: ProgressCallback,
+        speakers: bool = False,
+        speakers_expected: int | None = None,
+    ) -> EngineResult:
+        """`speakers` (only on an engine from `for_speakers`) labels each segment with its speaker;
+        `speakers_expected` is the caller's guess of how many there are."""
+        ...

@@ -195,9 +195,22 @@ class LocalEngine:
     def for_words(self) -> "LocalEngine":
         return self
 
+    def for_speakers(self) -> None:
+        """No offline diarization: no pip-installable model with pinned weights does it here."""
+        return None
+
     def transcribe(
-        self, *, path: Path, language: str | None, words: bool, on_progress: ProgressCallback
+        self,
+        *,
+        path: Path,
+        language: str | None,
+        words: bool,
+        on_progress: ProgressCallback,
+        speakers: bool = False,
+        speakers_expected: int | None = None,
     ) -> EngineResult:
+        if speakers:
+            raise EngineRejected("The offline engine cannot label speakers.")
         if not self.supports_language(language or ""):
             raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
         with tempfile.TemporaryDirectory(prefix="transcribe-") as workdir:

@@ -3,14 +3,17 @@
 Long audio is cut at pauses into chunks under both of OpenAI's limits (25 MB and, for the gpt-4o
 models, about 1,400 s a request), encoded and sent concurrently, and stitched back in order.
 Each request is retried by the SDK (rate limits, timeouts, connection and server errors) with
-backoff; a chunk that still fails fails the whole job.
+backoff; a chunk that still fails fails the whole job. Speaker labels go chunk after chunk
+instead, each chunk naming the voices of the ones before (see SPEAKERS_MODEL).
 """
 
+import base64
 import bisect
 import copy
 import logging
 import tempfile
 import threading
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
@@ -45,6 +48,15 @@ PROMPT_TAIL_CHARS = 200
 ChunkResult = tuple[str, list[Segment]]
 # The model that gives word timings: a request for them uses it whatever is configured.
 WORDS_MODEL = "whisper-1"
+# The model that labels speakers (`diarized_json`), whatever is configured. Its labels are its
+# own within one request; across chunks a speaker keeps a letter by a clip of their voice, sent
+# with the next chunks (`known_speaker_names`/`known_speaker_references`): at most 4, of 2-10 s.
+SPEAKERS_MODEL = "gpt-4o-transcribe-diarize"
+MAX_KNOWN_SPEAKERS = 4
+REFERENCE_MIN_SECONDS = 2.0
+REFERENCE_MAX_SECONDS = 10.0
+# Known speakers are named apart from the letters the model gives new ones.
+KNOWN_SPEAKER_PREFIX = "speaker_"
 
 
 class OpenAIEngine:
@@ -86,8 +98,9 @@ class OpenAIEngine:
     @property
     def gives_segments(self) -> bool:
         # gpt-4o-transcribe, gpt-4o-mini-transcribe and gpt-transcribe answer `json` only, without
-        # timestamps; whisper-1 (and Whisper on OpenAI-compatible servers) answer `verbose_json`.
-        return not self.model.startswith("gpt-")
+        # timestamps; whisper-1 (and Whisper on OpenAI-compatible servers) answer `verbose_json`,
+        # the diarizing model `diarized_json`.
+        return self.model == SPEAKERS_MODEL or not self.model.startswith("gpt-")
 
     def supports_language(self, language: str) -> bool:
         return True
@@ -100,8 +113,20 @@ class OpenAIEngine:
         engine.model = WORDS_MODEL
         return engine
 
+    def for_speakers(self) -> "OpenAIEngine":
+        engine = copy.copy(self)
+        engine.model = SPEAKERS_MODEL
+        return engine
+
     def transcribe(
-        self, *, path: Path, language: str | None, words: bool, on_progress: ProgressCallback
+        self,
+        *,
+        path: Path,
+        language: str | None,
+        words: bool,
+        on_progress: ProgressCallback,
+        speakers: bool = False,
+        speakers_expected: int | None = None,
     ) -> EngineResult:
         with (
             tempfile.TemporaryDirectory(prefix="transcribe-") as workdir,
@@ -118,8 +143,60 @@ class OpenAIEngine:
                 search_seconds=min(MAX_SILENCE_SEARCH_SECONDS, self.chunk_seconds / 10),
                 min_tail_seconds=MIN_TAIL_SECONDS,
             )
-            results = self._transcribe_chunks(client, decoded, chunks, language, words, Path(workdir), on_progress)
+            if speakers:
+                results = self._transcribe_speakers(
+                    client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress
+                )
+            else:
+                results = self._transcribe_chunks(client, decoded, chunks, language, words, Path(workdir), on_progress)
         return _stitch(chunks, results, with_segments=self.gives_segments)
+
+    def _transcribe_speakers(
+        self,
+        client: openai.OpenAI,
+        decoded: media.DecodedAudio,
+        chunks: list[media.Chunk],
+        language: str | None,
+        speakers_expected: int | None,
+        workdir: Path,
+        on_progress: ProgressCallback,
+    ) -> list[ChunkResult]:
+        """One chunk after another, each sent with clips of the speakers met so far (the most
+        talkative first, at most `speakers_expected` and 4), so a voice keeps its letter."""
+        references: dict[str, str] = {}  # our letter -> a data URL of that speaker's voice
+        talk: Counter[str] = Counter()  # our letter -> seconds spoken so far
+        letters = 0
+        results: list[ChunkResult] = []
+        for chunk in chunks:
+            audio = media.encode_chunk(decoded, chunk, workdir / f"chunk-{chunk.index:03d}{media.CHUNK_SUFFIX}")
+            known = sorted(references, key=lambda letter: -talk[letter])
+            known = known[: min(MAX_KNOWN_SPEAKERS, speakers_expected or MAX_KNOWN_SPEAKERS)]
+            options: dict[str, Any] = {"response_format": "diarized_json", "chunking_strategy": "auto"}
+            if language:
+                options["language"] = language
+            if known:
+                options["known_speaker_names"] = [KNOWN_SPEAKER_PREFIX + letter for letter in known]
+                options["known_speaker_references"] = [references[letter] for letter in known]
+            response = self._request(client, audio, options)
+            new: dict[str, str] = {}  # the model's label of a speaker new in this chunk -> our letter
+            segments = []
+            for raw in response.segments:
+                name = raw.speaker.removeprefix(KNOWN_SPEAKER_PREFIX)
+                if not (raw.speaker.startswith(KNOWN_SPEAKER_PREFIX) and name in references):
+                    if raw.speaker not in new:
+                        new[raw.speaker] = _letter(letters)
+                        letters += 1
+                    name = new[raw.speaker]
+                segments.append(Segment(start=raw.start, end=raw.end, text=raw.text.strip(), speaker=name))
+                talk[name] += raw.end - raw.start
+            for letter in new.values():
+                clip = _reference_clip([segment for segment in segments if segment.speaker == letter], chunk)
+                if clip is not None:
+                    path = media.encode_chunk(decoded, clip, workdir / f"speaker-{letter}{media.CHUNK_SUFFIX}")
+                    references[letter] = "data:audio/mpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+            results.append((response.text.strip(), segments))
+            on_progress((chunk.index + 1) / len(chunks))
+        return results
 
     def _transcribe_chunks(
         self,
@@ -143,7 +220,7 @@ class OpenAIEngine:
                 # them, so chunks still go out concurrently.
                 previous = results[chunk.index - 1] if chunk.index else None
                 prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
-                return self._request(client, audio, language, prompt, words=words)
+                return self._transcribe_chunk(client, audio, language, prompt, words=words)
             except BaseException:
                 cancelled.set()
                 raise
@@ -164,7 +241,7 @@ class OpenAIEngine:
         # Every chunk is in: a chunk gives None only once another has failed, and that raised above.
         return [result for result in results if result is not None]
 
-    def _request(
+    def _transcribe_chunk(
         self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None, *, words: bool
     ) -> ChunkResult:
         options: dict[str, Any] = {}
@@ -175,9 +252,18 @@ class OpenAIEngine:
         if self.gives_segments:
             granularities = ["word", "segment"] if words else ["segment"]
             options.update(response_format="verbose_json", timestamp_granularities=granularities)
+        response = self._request(client, audio, options)
+        segments = [
+            Segment(start=s.start, end=s.end, text=s.text.strip()) for s in (getattr(response, "segments", None) or [])
+        ]
+        if words:
+            segments = _with_words(segments, getattr(response, "words", None) or [])
+        return response.text.strip(), segments
+
+    def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any]) -> Any:
         try:
             with audio.open("rb") as file:
-                response = client.audio.transcriptions.create(
+                return client.audio.transcriptions.create(
                     model=self.model, file=(audio.name, file, "audio/mpeg"), **options
                 )
         except openai.APIStatusError as exc:
@@ -186,12 +272,26 @@ class OpenAIEngine:
             raise EngineUnavailable("The speech-to-text service did not answer in time.") from exc
         except openai.APIConnectionError as exc:
             raise EngineUnavailable("The speech-to-text service could not be reached.") from exc
-        segments = [
-            Segment(start=s.start, end=s.end, text=s.text.strip()) for s in (getattr(response, "segments", None) or [])
-        ]
-        if words:
-            segments = _with_words(segments, getattr(response, "words", None) or [])
-        return response.text.strip(), segments
+
+
+def _letter(index: int) -> str:
+    """A, B, ... Z, AA, AB, ...: the speakers' letters in order of first appearance."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _reference_clip(segments: list[Segment], chunk: media.Chunk) -> media.Chunk | None:
+    """Where in the recording a speaker is heard alone longest in this chunk, 2-10 s of it; None
+    when no segment of theirs is that long (they may get a new letter in a later chunk)."""
+    longest = max(segments, key=lambda segment: segment.end - segment.start)
+    if longest.end - longest.start < REFERENCE_MIN_SECONDS:
+        return None
+    start = chunk.start + longest.start
+    return media.Chunk(index=-1, start=start, end=start + min(longest.end - longest.start, REFERENCE_MAX_SECONDS))
 
 
 def _with_words(segments: list[Segment], words: list[Any]) -> list[Segment]:
