@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audio.models import AudioFile
+from audio.models import AudioFile, PendingFileDeletion
 
 
 @admin.register(AudioFile)
@@ -10,6 +10,18 @@ class AudioFileAdmin(admin.ModelAdmin):
     search_fields = ["original_filename", "user__email", "id"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in AudioFile._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(PendingFileDeletion)
+class PendingFileDeletionAdmin(admin.ModelAdmin):
+    """Stored files the storage refused to delete; beat tries again (STORED_FILE_DELETION_RETRY_SECONDS)."""
+
+    list_display = ["name", "attempts", "last_error", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = [f.name for f in PendingFileDeletion._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -33,3 +33,26 @@ class AudioInUse(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "audio_in_use"
     default_detail = "A transcription of this audio file is in progress; delete it once that has finished."
+
+
+class StoredFileUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "storage_unavailable"
+    default_detail = "The stored audio could not be read right now; please try again later."
+
+
+class DirectUploadUnavailable(DomainError):
+    code = "direct_upload_unavailable"
+    default_detail = "Direct uploads need audio kept in object storage; send the file to POST /api/audio/ instead."
+
+
+class DirectUploadMissing(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "upload_missing"
+    default_detail = "Nothing has been sent to this upload's URL yet; PUT the file there first."
+
+
+class DirectUploadNotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_detail = "Upload not found."

@@ -39,3 +39,19 @@ class AudioFileOutputSerializer(serializers.Serializer):
 
     def _quote(self, audio_file):
         return audio_file_quote(audio_file=audio_file, wallet=self.context["wallet"])
+
+
+class DirectUploadInputSerializer(serializers.Serializer):
+    filename = serializers.CharField(max_length=10_000, help_text="The file's name, kept (sanitised) for display.")
+    size_bytes = serializers.IntegerField(min_value=0, help_text="The file's exact size: the URL takes no other.")
+
+
+class DirectUploadOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="upload.pk", help_text="Complete it with POST /api/audio/uploads/{id}/complete/.")
+    method = serializers.SerializerMethodField()
+    url = serializers.URLField(help_text="Send the file's bytes here, as the body of one PUT.")
+    headers = serializers.DictField(child=serializers.CharField(), help_text="Send these headers with the PUT.")
+    expires_at = serializers.DateTimeField(source="upload.expires_at", help_text="The URL works until then.")
+
+    def get_method(self, signed) -> str:
+        return "PUT"

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -9,24 +11,38 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile
-from audio.models import AudioFile
-from audio.probe import probe_audio
+from audio.exceptions import (
+    AudioInUse,
+    AudioTooLong,
+    DirectUploadMissing,
+    DirectUploadUnavailable,
+    EmptyFile,
+    StoredFileUnavailable,
+)
+from audio.models import AudioFile, DirectUpload, PendingFileDeletion
+from audio.probe import AudioProbe, probe_audio
 from audio.signals import audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
+from config.exceptions import DomainError
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from accounts.models import User
 
+logger = logging.getLogger(__name__)
+
+COPY_CHUNK_BYTES = 1024 * 1024
 MAX_FILENAME_LENGTH = cast(int, AudioFile._meta.get_field("original_filename").max_length)
 MAX_EXTENSION_LENGTH = 16
 
@@ -43,17 +59,9 @@ def audio_file_create(*, user: User, file: File[Any], original_filename: str) ->
 
     Raises EmptyFile, FileTooLarge, UnsupportedFormat, InvalidAudio or AudioTooLong.
     """
-    if not file.size:
-        raise EmptyFile()
-    if file.size > max_upload_bytes():
-        raise file_too_large()
+    _check_size(file.size or 0)
     with _on_disk(file) as path:
-        probe = probe_audio(path)
-    if probe.duration_seconds > settings.MAX_AUDIO_MINUTES * 60:
-        raise AudioTooLong(
-            f"The recording is {_minutes_and_seconds(probe.duration_seconds)} long; "
-            f"the limit is {settings.MAX_AUDIO_MINUTES} minutes."
-        )
+        probe = _checked_probe(path)
 
     audio_file = AudioFile(
         user=user,
@@ -64,12 +72,49 @@ def audio_file_create(*, user: User, file: File[Any], original_filename: str) ->
     )
     name = f"audio_files/{user.pk}/{audio_file.pk}.{probe.format}"
     try:
-        audio_file.file.save(name, file, save=False)
+        try:
+            # To an object store: from the temporary file, in parts when large (never whole in memory).
+            audio_file.file.save(name, file, save=False)
+        except Exception as exc:  # the store refused (a wrong key: 403) or is away, or the disk is full
+            logger.exception("Could not store %s", name)
+            raise StoredFileUnavailable("The file could not be stored right now; please try again later.") from exc
         audio_file.save(force_insert=True)
     except BaseException:
-        audio_file.file.storage.delete(name)
+        _discard(name)
         raise
     return audio_file
+
+
+def _check_size(size: int) -> None:
+    if not size:
+        raise EmptyFile()
+    if size > max_upload_bytes():
+        raise file_too_large()
+
+
+def _checked_probe(path: str) -> AudioProbe:
+    """What the file is, if it is audio we take (`UnsupportedFormat`, `InvalidAudio`, `AudioTooLong`)."""
+    probe = probe_audio(path)
+    if probe.duration_seconds > settings.MAX_AUDIO_MINUTES * 60:
+        raise AudioTooLong(
+            f"The recording is {_minutes_and_seconds(probe.duration_seconds)} long; "
+            f"the limit is {settings.MAX_AUDIO_MINUTES} minutes."
+        )
+    return probe
+
+
+def _discard(name: str) -> None:
+    """Remove a file stored for a row that was never written; if the storage fails, leave its
+    deletion pending for beat (unless the database is gone too: then say so loudly)."""
+    try:
+        default_storage.delete(name)
+        return
+    except Exception as exc:
+        logger.warning("Could not delete stored file %s (will try again): %s", name, exc)
+    try:
+        PendingFileDeletion.objects.create(name=name, attempts=1)
+    except DatabaseError:
+        logger.error("Stored file %s is left behind: neither deleted nor recorded for deletion", name)
 
 
 def audio_file_delete(*, audio_file: AudioFile) -> None:
@@ -86,7 +131,62 @@ def audio_file_delete(*, audio_file: AudioFile) -> None:
         locked = AudioFile.objects.select_for_update().get(pk=audio_file.pk)
         audio_file_deleting.send(sender=AudioFile, audio_file=locked)
         locked.delete()
-        transaction.on_commit(partial(locked.file.storage.delete, str(locked.file.name)), robust=True)
+        pending = PendingFileDeletion.objects.create(name=str(locked.file.name))
+        transaction.on_commit(partial(stored_file_delete, pending_id=pending.pk), robust=True)
+
+
+def stored_file_delete(*, pending_id: int) -> bool:
+    """Delete a stored file whose deletion is pending; True once it is gone. A failure is recorded
+    on the pending row, which beat tries again (`stored_file_retry_deletions`)."""
+    pending = PendingFileDeletion.objects.filter(pk=pending_id).first()
+    if pending is None:  # another attempt finished it
+        return True
+    try:
+        default_storage.delete(pending.name)  # deleting what is not there is no error
+    except Exception as exc:  # any failure of the storage: boto3's, a socket's, the disk's
+        logger.warning("Could not delete stored file %s (will try again): %s", pending.name, exc)
+        PendingFileDeletion.objects.filter(pk=pending_id).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:255]
+        )
+        return False
+    PendingFileDeletion.objects.filter(pk=pending_id).delete()
+    return True
+
+
+def stored_file_retry_deletions() -> int:
+    """Try every pending deletion again (beat runs this); returns how many are still pending."""
+    pending_ids = list(PendingFileDeletion.objects.order_by("pk").values_list("pk", flat=True))
+    return sum(not stored_file_delete(pending_id=pending_id) for pending_id in pending_ids)
+
+
+@contextmanager
+def audio_file_local_copy(*, audio_file: AudioFile) -> Iterator[Path]:
+    """The audio's bytes in a local file, for ffmpeg: on the local disk the stored file itself (the
+    one place a storage path is used), from an object store a temporary copy, streamed to disk and
+    removed on leaving whatever happens."""
+    name = str(audio_file.file.name)
+    try:
+        local = default_storage.path(name)
+    except NotImplementedError:  # not on this machine's disk
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with _stored_copy(name) as path:
+        yield path
+
+
+@contextmanager
+def _stored_copy(name: str) -> Iterator[Path]:
+    """A temporary local copy of a stored file, streamed to disk, removed on leaving."""
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix, dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+        try:
+            with default_storage.open(name, "rb") as stored:
+                shutil.copyfileobj(stored, copy, COPY_CHUNK_BYTES)
+        except Exception as exc:  # boto3's, botocore's, a socket's: the store is away or lost it
+            raise StoredFileUnavailable() from exc
+        copy.flush()
+        yield Path(copy.name)
 
 
 @dataclass(frozen=True)
@@ -146,3 +246,91 @@ def _on_disk(file: File[Any]) -> Iterator[str]:
 def _minutes_and_seconds(seconds: Decimal | float) -> str:
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}:{rest:02d}"
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    """Where and how the client sends the file itself: a PUT of exactly `size_bytes` bytes."""
+
+    upload: DirectUpload
+    url: str
+    headers: dict[str, str]
+
+
+def direct_upload_start(*, user: User, filename: str, size_bytes: int) -> SignedUpload:
+    """Let the client send a large file straight to the object store: a URL signed for one PUT of
+    `size_bytes` bytes to this upload's key, valid DIRECT_UPLOAD_EXPIRY_SECONDS. The storage's own
+    credentials never leave the server. Raises `DirectUploadUnavailable` (audio on the local disk),
+    `EmptyFile`, `FileTooLarge`."""
+    client = _s3_client()
+    _check_size(size_bytes)
+    upload = DirectUpload(user=user, original_filename=display_filename(filename), size_bytes=size_bytes)
+    upload.key = f"audio_files/{user.pk}/{upload.pk}"
+    upload.expires_at = timezone.now() + timedelta(seconds=settings.DIRECT_UPLOAD_EXPIRY_SECONDS)
+    upload.save(force_insert=True)
+    url = client.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": upload.key, "ContentLength": size_bytes},
+        ExpiresIn=settings.DIRECT_UPLOAD_EXPIRY_SECONDS,
+        HttpMethod="PUT",
+    )
+    return SignedUpload(upload=upload, url=url, headers={"Content-Length": str(size_bytes)})
+
+
+def direct_upload_complete(*, upload: DirectUpload) -> AudioFile:
+    """Check what the client sent, as `POST /api/audio/` checks an upload, and record it as the
+    user's audio file (the object stays where it is). A refusal deletes the object and
+    the upload, answering as that endpoint would. Raises `DirectUploadMissing` (nothing sent yet),
+    `EmptyFile`, `FileTooLarge`, `UnsupportedFormat`, `InvalidAudio`, `AudioTooLong`, `StoredFileUnavailable`."""
+    try:
+        size = default_storage.size(upload.key)
+    except Exception as exc:  # botocore's ClientError for a missing object, or the store away
+        if default_storage.exists(upload.key):
+            raise StoredFileUnavailable() from exc
+        raise DirectUploadMissing() from exc
+    try:
+        _check_size(size)
+        with _stored_copy(upload.key) as path:
+            probe = _checked_probe(str(path))
+    except StoredFileUnavailable:
+        raise
+    except DomainError:
+        _direct_upload_discard(upload)
+        raise
+    audio_file = AudioFile(
+        id=upload.pk,
+        user_id=upload.user_id,
+        file=upload.key,
+        original_filename=upload.original_filename,
+        format=probe.format,
+        size_bytes=size,
+        duration_seconds=probe.duration_seconds,
+    )
+    with transaction.atomic():
+        audio_file.save(force_insert=True)
+        upload.delete()
+    return audio_file
+
+
+def direct_upload_purge_expired(*, now: datetime | None = None) -> int:
+    """Forget uploads never completed within a day of their URL's expiry, deleting what was sent."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    stale = list(DirectUpload.objects.filter(expires_at__lt=cutoff))
+    for upload in stale:
+        _direct_upload_discard(upload)
+    return len(stale)
+
+
+def _direct_upload_discard(upload: DirectUpload) -> None:
+    with transaction.atomic():
+        pending = PendingFileDeletion.objects.create(name=upload.key)
+        upload.delete()
+    stored_file_delete(pending_id=pending.pk)
+
+
+def _s3_client() -> Any:
+    """The S3 client of the default storage; `DirectUploadUnavailable` when audio is on the local disk."""
+    bucket = getattr(default_storage, "bucket", None)  # django-storages' S3Storage has one
+    if bucket is None:
+        raise DirectUploadUnavailable()
+    return bucket.meta.client

@@ -89,6 +89,14 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         body = models.AudioFileUploadInputRequest(file=types.File(payload=file, file_name=audio.name))
         audio_file = expect("upload", upload.sync_detailed(client=signed_in, body=body), 201, models.AudioFileOutput)
 
+    expect(
+        "400 a direct upload with audio on the server's disk",
+        _api("audio.audio_uploads_create").sync_detailed(
+            client=signed_in, body=models.DirectUploadInputRequest(filename="big.mp3", size_bytes=1000)
+        ),
+        400,
+        code="direct_upload_unavailable",
+    )
     create = _api("transcriptions.transcriptions_create")
     request = models.TranscriptionCreateInputRequest(audio_file=audio_file.id, timestamps=models.TimestampsEnum.WORD)
     job = expect("transcribe", create.sync_detailed(client=signed_in, body=request, idempotency_key="journey-1"), 202)

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -5,6 +7,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.services import user_issue_tokens
 from tests.factories import UserFactory
+from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +55,24 @@ def api_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return client_for(other_user)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3 server (SeaweedFS) for this test process, started when first asked for."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, seaweedfs):
+    """Audio stored in a fresh bucket of the S3 server, as a deployment with AWS_STORAGE_BUCKET_NAME has it."""
+    bucket = seaweedfs.new_bucket()
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_ENDPOINT_URL = seaweedfs.endpoint_url
+    settings.AWS_S3_ACCESS_KEY_ID = ACCESS_KEY
+    settings.AWS_S3_SECRET_ACCESS_KEY = SECRET_KEY
+    settings.AWS_S3_REGION_NAME = REGION
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}  # last: resets
+    return SimpleNamespace(server=seaweedfs, bucket=bucket, keys=lambda: seaweedfs.keys(bucket))

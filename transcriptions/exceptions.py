@@ -90,6 +90,12 @@ class TranscriptionQueueUnavailable(DomainError):
     default_detail = "Transcriptions cannot be queued right now. Nothing was charged; please try again later."
 
 
+class TranscriptionStorageUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "transcription_storage_unavailable"
+    default_detail = "The audio could not be read from storage. Nothing was charged; please try again later."
+
+
 class TranscriptionRejected(DomainError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     code = "transcription_rejected"
@@ -125,6 +131,7 @@ FAILURES: dict[str, type[DomainError]] = {
     for error in (
         TranscriptionEngineUnavailable,
         TranscriptionQueueUnavailable,
+        TranscriptionStorageUnavailable,
         TranscriptionRejected,
         TranscriptionFailed,
     )

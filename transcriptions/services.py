@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from math import ceil
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +24,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from audio.exceptions import AudioInUse
+from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
+from audio.services import audio_file_local_copy
 from config import metrics
 from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
 from transcriptions.exceptions import (
@@ -40,6 +40,7 @@ from transcriptions.exceptions import (
     TranscriptionNotRetryable,
     TranscriptionNotStarted,
     TranscriptionQueueUnavailable,
+    TranscriptionStorageUnavailable,
     TranscriptionTimedOut,
     UnsupportedLanguage,
     UnsupportedOption,
@@ -264,19 +265,24 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
         return _reloaded(job)
     engine = get_engine(name=job.engine, model=job.model)
     try:
-        result = engine.transcribe(
-            path=Path(job.audio_file.file.path),
-            language=job.language or None,
-            words=job.timestamps == Transcription.Timestamps.WORD,
-            speakers=job.speaker_labels,
-            speakers_expected=job.speakers_expected,
-            on_progress=_progress_recorder(job.pk),
-        )
+        with audio_file_local_copy(audio_file=job.audio_file) as path:
+            result = engine.transcribe(
+                path=path,
+                language=job.language or None,
+                words=job.timestamps == Transcription.Timestamps.WORD,
+                speakers=job.speaker_labels,
+                speakers_expected=job.speakers_expected,
+                on_progress=_progress_recorder(job.pk),
+            )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
         if isinstance(exc, EngineUnavailable):
             metrics.provider_errors_total.labels(provider=job.engine, kind=exc.code).inc()
         _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.", **this_run)
+    except StoredFileUnavailable:
+        logger.exception("Transcription %s could not read its audio from storage", job.pk)
+        error = TranscriptionStorageUnavailable
+        _fail(job.pk, code=error.code, error=error.default_detail, **this_run)
     except SoftTimeLimitExceeded:
         logger.warning("Transcription %s ran out of time", job.pk)
         _fail(job.pk, code=TranscriptionTimedOut.code, error=TranscriptionTimedOut.default_detail, **this_run)

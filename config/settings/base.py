@@ -91,6 +91,30 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# Audio lives on the local disk (MEDIA_ROOT) unless a bucket is named: then in that S3-compatible
+# object store (AWS S3, Cloudflare R2, MinIO, SeaweedFS, Ceph), shared by every web and worker node.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="") or None  # None: AWS itself
+AWS_S3_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default="") or None  # None: boto3's own chain (roles)
+AWS_S3_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="") or None
+# "path" works with every S3-compatible server; AWS itself also takes "virtual".
+AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default="path")
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_S3_FILE_OVERWRITE = True  # keys are UUIDs, never taken: no existence check before each upload
+AWS_DEFAULT_ACL = None  # objects stay private; access only through signed URLs
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=900)
+# A downloaded object spools to a temporary file past 1 MB, never whole in memory.
+AWS_S3_MAX_MEMORY_SIZE = 1024 * 1024
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage"
+        if AWS_STORAGE_BUCKET_NAME
+        else "django.core.files.storage.FileSystemStorage"
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # --- Database ---------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
@@ -257,6 +281,10 @@ MAX_AUDIO_MINUTES = env.int("MAX_AUDIO_MINUTES", default=60)
 # Uploaded audio is deleted this many days after upload (0: kept for ever); transcripts stay.
 AUDIO_RETENTION_DAYS = env.int("AUDIO_RETENTION_DAYS", default=30)
 AUDIO_RETENTION_INTERVAL_SECONDS = env.int("AUDIO_RETENTION_INTERVAL_SECONDS", default=3600)
+# How long a signed URL for a direct upload (`POST /api/audio/uploads/`) may be used.
+DIRECT_UPLOAD_EXPIRY_SECONDS = env.int("DIRECT_UPLOAD_EXPIRY_SECONDS", default=3600)
+# How often beat tries again to delete stored files whose deletion failed (the object store away).
+STORED_FILE_DELETION_RETRY_SECONDS = env.int("STORED_FILE_DELETION_RETRY_SECONDS", default=300)
 # Uploads always stream to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -290,6 +318,7 @@ TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_S
 CELERY_BEAT_SCHEDULE = {
     "reap-transcriptions": {"task": "transcriptions.reap", "schedule": TRANSCRIPTION_REAPER_INTERVAL_SECONDS},
     "purge-expired-audio": {"task": "audio.purge_expired", "schedule": AUDIO_RETENTION_INTERVAL_SECONDS},
+    "clean-up-storage": {"task": "audio.clean_up_storage", "schedule": STORED_FILE_DELETION_RETRY_SECONDS},
     "dispatch-webhooks": {"task": "webhooks.dispatch_due", "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS},
 }
 _LONGEST_JOB_SECONDS = (

@@ -10,7 +10,15 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
-from audio.exceptions import AudioInUse, AudioTooLong, EmptyFile, FileTooLarge, InvalidAudio, UnsupportedFormat
+from audio.exceptions import (
+    AudioInUse,
+    AudioTooLong,
+    EmptyFile,
+    FileTooLarge,
+    InvalidAudio,
+    StoredFileUnavailable,
+    UnsupportedFormat,
+)
 from audio.models import AudioFile
 from audio.services import audio_file_create, audio_file_delete, audio_purge_expired, display_filename
 from audio.tasks import purge_expired
@@ -93,8 +101,10 @@ def test_when_the_file_cannot_be_stored_no_row_is_written(user, samples, setting
 
     monkeypatch.setattr(FileSystemStorage, "_save", failing_save)
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoredFileUnavailable) as refused:
         create_from_path(user, samples.tone(1))
+
+    assert isinstance(refused.value.__cause__, OSError)
 
     assert not AudioFile.objects.exists()
     assert files_under(settings.MEDIA_ROOT) == []

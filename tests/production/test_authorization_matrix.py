@@ -4,12 +4,15 @@ and never the object."""
 
 import subprocess
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files import File
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from audio.models import DirectUpload
 from audio.services import audio_file_create
 from tests.conftest import client_for
 from tests.factories import TranscriptionFactory
@@ -64,7 +67,14 @@ def owners_objects(user, tmp_path):
     webhook = Endpoint.objects.create(
         user=user, url="http://127.0.0.1:9/private-words", events=["transcription.failed"]
     )
-    return {"audio": audio, "transcription": transcription, "webhook": webhook}
+    upload = DirectUpload.objects.create(
+        user=user,
+        key=f"audio_files/{user.pk}/private-words",
+        original_filename="private words.mp3",
+        size_bytes=10,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    return {"audio": audio, "transcription": transcription, "webhook": webhook, "upload": upload}
 
 
 # Each operation on an object by id, with how to reach the owner's object.
@@ -76,6 +86,7 @@ BY_ID = {
     ("get", "/api/webhooks/{id}/"): "webhook",
     ("delete", "/api/webhooks/{id}/"): "webhook",
     ("post", "/api/webhooks/{id}/test/"): "webhook",
+    ("post", "/api/audio/uploads/{id}/complete/"): "upload",
     ("get", "/api/webhooks/{id}/deliveries/"): "webhook",
     ("get", "/api/transcriptions/{id}/download/"): "transcription",
 }
