@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint lock worker beat system-packages prod-venv prod-check soak bench
+.PHONY: run test lint lock worker beat system-packages prod-venv prod-check soak scale-check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ prod-check: system-packages $(VENV)/.installed-dev prod-venv
 SOAK_MINUTES ?= 5
 soak: system-packages $(VENV)/.installed-dev prod-venv
 	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/soak.py --minutes $(SOAK_MINUTES)
+
+## Two web nodes and two workers sharing nothing on disk, against MariaDB, Redis and SeaweedFS (SCALE_ARGS to size it).
+scale-check: system-packages $(VENV)/.installed-dev prod-venv
+	SERVER_PYTHON=$(PROD_VENV)/bin/python $(BIN)/python scripts/scale_check.py $(SCALE_ARGS)
 
 ## Every benchmark against local MariaDB and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), one summary table.
 bench: system-packages $(VENV)/.installed-dev

@@ -1,7 +1,42 @@
-from django.contrib import admin
+from decimal import Decimal
 
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.authentication import signed_in_user
 from config.admin import ReadOnlyAdmin
-from payments.models import Order, Payment, WebhookEvent
+from payments.models import Order, Payment, Refund, WebhookEvent
+from payments.services import payment_unrefunded, refund_start
+from wallet.admin import ask_then_apply, can_write_ledger
+
+
+class PaymentRefundForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Rupees to pay back to the card; empty for all that is not refunded yet.",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea, help_text="Kept on the refund.")
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "razorpay_refund_id",
+        "amount",
+        "from_wallet",
+        "flagged",
+        "status",
+        "source",
+        "reason",
+        "created_at",
+    )
 
 
 class PaymentInline(admin.TabularInline):
@@ -31,9 +66,52 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ["razorpay_payment_id", "order__razorpay_order_id", "order__user__email"]
     list_select_related = ["order"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+    inlines = [RefundInline]
+    actions = ["refund"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_ledger_permission(self, request) -> bool:
+        return can_write_ledger(request)
+
+    @admin.action(description="Refund the selected payments to their cards", permissions=["ledger"])
+    def refund(self, request: HttpRequest, queryset: QuerySet):
+        def start(payment: Payment, data: dict) -> str:
+            amount = data["amount"] or payment_unrefunded(payment=payment)
+            refund = refund_start(
+                payment=payment, amount=amount, reason=data["reason"], created_by=signed_in_user(request)
+            )
+            return f"refund of ₹{refund.amount} {refund.status} (the wallet holds it until Razorpay has paid it back)."
+
+        return ask_then_apply(
+            self,
+            request,
+            queryset.select_related("order__user"),
+            form_class=PaymentRefundForm,
+            title="Refund to the card",
+            explanation="Pay back part or all of each payment through Razorpay, out of the user's wallet: never "
+            "more than is not refunded yet, nor more than the wallet has available (money spent on "
+            "transcriptions stays spent).",
+            apply=start,
+        )
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "payment",
+        "razorpay_refund_id",
+        "amount",
+        "from_wallet",
+        "flagged",
+        "status",
+        "source",
+        "created_at",
+    ]
+    list_filter = ["status", "flagged", "source", "created_at"]
+    search_fields = ["razorpay_refund_id", "payment__razorpay_payment_id", "payment__order__user__email"]
+    list_select_related = ["payment"]
 
 
 @admin.register(WebhookEvent)

@@ -40,3 +40,8 @@ class PaymentUnderReview(DomainError):
 class InvalidWebhookPayload(DomainError):
     code = "invalid_payload"
     default_detail = "The webhook body is not a Razorpay event."
+
+
+class RefundNotAllowed(DomainError):
+    code = "refund_not_allowed"
+    default_detail = "This refund is not allowed."

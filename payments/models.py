@@ -59,6 +59,59 @@ class Payment(models.Model):
         return self.razorpay_payment_id
 
 
+class Refund(models.Model):
+    """Money paid back to the card of a captured payment, out of the user's wallet: started by an
+    admin here, or on Razorpay's dashboard (then first seen in its webhooks). The wallet holds the
+    amount while Razorpay works on it; `processed` takes it out as a `refund` ledger line, `failed`
+    gives it back. States only move forward: pending, created, then processed or failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (asked of Razorpay, no answer yet)"
+        CREATED = "created", "Created"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        DASHBOARD = "dashboard", "Razorpay dashboard"
+
+    # Also the refund's `receipt` and `notes.refund_id` at Razorpay, which its webhooks carry back.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    razorpay_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Paid back to the card.")
+    # What the wallet could cover of it; the rest was already spent, and is flagged for an admin.
+    from_wallet = models.DecimalField(max_digits=12, decimal_places=2)
+    flagged = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "flagged"], name="refund_status_flagged_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(from_wallet__gte=0, from_wallet__lte=models.F("amount")),
+                name="refund_from_wallet_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"₹{self.amount} refund of {self.payment_id} ({self.status})"
+
+    @property
+    def shortfall(self):
+        return self.amount - self.from_wallet
+
+
 class WebhookEvent(models.Model):
     """Each Razorpay webhook delivery we accepted, by its event id: a repeat is acknowledged and ignored."""
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import razorpay
@@ -41,6 +42,16 @@ class RazorpayPayment:
     status: str
     method: str
     error: str
+
+
+@dataclass(frozen=True)
+class RazorpayRefund:
+    id: str
+    payment_id: str
+    amount_paise: int
+    status: str
+    receipt: str
+    local_id: str  # our refund's id, from `notes.refund_id` (or the receipt), when we started it
 
 
 def is_configured() -> bool:
@@ -161,6 +172,53 @@ def list_payments(*, since: datetime, until: datetime) -> list[RazorpayPayment]:
             raise PaymentProviderUnavailable() from exc
         if len(items) < LIST_PAGE_SIZE:
             return payments
+
+
+def refund_from_entity(entity: Mapping[str, Any]) -> RazorpayRefund:
+    """A refund entity as Razorpay sends it (API or webhook payload). Raises ValueError when malformed."""
+    try:
+        notes = entity.get("notes") or {}
+        receipt = str(entity.get("receipt") or "")
+        return RazorpayRefund(
+            id=_text(entity["id"]),
+            payment_id=_text(entity["payment_id"]),
+            amount_paise=_paise(entity["amount"]),
+            status=_text(entity["status"]),
+            receipt=receipt,
+            local_id=str((notes.get("refund_id") if isinstance(notes, dict) else None) or receipt),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a refund entity: {exc}") from exc
+
+
+def create_refund(*, payment_id: str, amount_paise: int, refund_id: str) -> RazorpayRefund:
+    """Ask Razorpay to pay `amount_paise` of a captured payment back to its card. Our refund's id
+    goes as its receipt and in its notes, so its webhooks name it even before this call returns."""
+    data = _call(
+        "refund creation",
+        partial(_client().payment.refund, payment_id),
+        {"amount": amount_paise, "speed": "normal", "receipt": refund_id, "notes": {"refund_id": refund_id}},
+    )
+    try:
+        return refund_from_entity(data)
+    except ValueError as exc:
+        logger.warning("Razorpay answered refund creation with %r", data)
+        raise PaymentProviderUnavailable() from exc
+
+
+def list_refunds(*, payment_id: str) -> list[RazorpayRefund]:
+    """Every refund Razorpay has of a payment."""
+    page = _call(
+        "refund listing", partial(_client().payment.fetch_multiple_refund, payment_id), {"count": LIST_PAGE_SIZE}
+    )
+    try:
+        items = page["items"]
+        if not isinstance(items, list):
+            raise ValueError(f"no items in {page!r}")
+        return [refund_from_entity(item) for item in items]
+    except (KeyError, ValueError) as exc:
+        logger.warning("Razorpay answered refund listing with %r", page)
+        raise PaymentProviderUnavailable() from exc
 
 
 def payment_signature_is_valid(*, order_id: str, payment_id: str, signature: str) -> bool:

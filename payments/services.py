@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,17 +33,22 @@ from payments import razorpay_client
 from payments.exceptions import (
     InvalidPaymentSignature,
     InvalidWebhookPayload,
+    PaymentProviderUnavailable,
+    PaymentRejectedByProvider,
     PaymentsNotConfigured,
     PaymentUnderReview,
+    RefundNotAllowed,
     UnknownOrder,
 )
-from payments.models import Order, Payment, WebhookEvent
+from payments.models import Order, Payment, Refund, WebhookEvent
 from payments.razorpay_client import RazorpayPayment
+from wallet.models import Subject, SubjectType
 from wallet.selectors import WalletDetails, wallet_details
-from wallet.services import wallet_credit
+from wallet.services import wallet_capture, wallet_credit, wallet_hold_money, wallet_release
 
 logger = logging.getLogger(__name__)
 
+CENT = Decimal("0.01")
 MIN_ORDER_AMOUNT = Decimal("1.00")
 MAX_ORDER_AMOUNT = Decimal("100000.00")
 CAPTURE_EVENTS = frozenset({"payment.captured", "order.paid"})
@@ -249,6 +255,9 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str) -> bool:
 
 
 def _webhook_apply(*, event: str, payload: dict[str, Any]) -> None:
+    if event in REFUND_EVENTS:
+        _refund_event(event=event, payload=payload)
+        return
     if event not in CAPTURE_EVENTS | FAILURE_EVENTS:
         return
     try:
@@ -296,3 +305,203 @@ def payment_reconcile(*, since: datetime, until: datetime | None = None) -> list
         )
         results.append(ReconciledPayment(payment=reported, outcome=outcome))
     return results
+
+
+# --- Refunds ---------------------------------------------------------------------------------
+
+# The order refund states move in: a state is replaced only by one of a higher rank.
+_REFUND_RANK: dict[str, int] = {
+    Refund.Status.PENDING: 0,
+    Refund.Status.CREATED: 1,
+    Refund.Status.PROCESSED: 2,
+    Refund.Status.FAILED: 2,
+}
+REFUND_EVENTS = {
+    "refund.created": Refund.Status.CREATED,
+    "refund.processed": Refund.Status.PROCESSED,
+    "refund.failed": Refund.Status.FAILED,
+}
+# Names the refunds first seen in webhooks, so concurrent deliveries of one agree on its id.
+_DASHBOARD_REFUNDS = uuid.UUID("6b1f0f7e-5a4f-4d6c-9a43-2f0d8d1c7a11")
+
+
+def refund_subject(refund_id: uuid.UUID | str) -> Subject:
+    """How the wallet names the money it holds for a refund."""
+    return Subject(SubjectType.PAYMENT_REFUND, str(refund_id))
+
+
+def payment_unrefunded(*, payment: Payment) -> Decimal:
+    """What of a captured payment is not refunded yet (refunds that failed do not count)."""
+    paise = payment.amount_paise if payment.amount_paise is not None else payment.order.amount_paise
+    refunded = payment.refunds.exclude(status=Refund.Status.FAILED).aggregate(total=Sum("amount"))["total"] or 0
+    return (Decimal(paise) / 100 - refunded).quantize(CENT)
+
+
+def refund_start(*, payment: Payment, amount: Decimal, reason: str, created_by: User | None = None) -> Refund:
+    """Pay `amount` of a captured payment back to its card, out of the user's wallet (an admin's action).
+
+    One transaction holds the amount in the wallet (its row locked first, as for every money
+    change), then locks the payment and checks the amount against what of it is not refunded yet.
+    Razorpay is asked after commit, with our refund's id as receipt. Its answer, or its webhook,
+    moves the refund on: processed takes the hold out as a `refund` ledger line, failed gives it
+    back. Razorpay not answering leaves it pending, held, for the webhook or `reconcile_payments`.
+    Raises `RefundNotAllowed` (not captured, flagged, over the unrefunded amount, not 2 decimals
+    or not positive), `InsufficientBalance` (the user spent it), `PaymentsNotConfigured`, and
+    `PaymentRejectedByProvider` (the refund is then failed and the hold released).
+    """
+    if not razorpay_client.is_configured():
+        raise PaymentsNotConfigured()
+    if amount <= 0 or amount != amount.quantize(CENT):
+        raise RefundNotAllowed("A refund is a positive amount in rupees with at most 2 decimals.")
+    if payment.status != Payment.Status.CAPTURED or payment.flagged:
+        raise RefundNotAllowed("Only a captured payment that is not under review can be refunded.")
+    refund = Refund(payment=payment, amount=amount, from_wallet=amount, source=Refund.Source.ADMIN, reason=reason)
+    refund.created_by = created_by
+    with transaction.atomic():
+        wallet_hold_money(user=payment.order.user, subject=refund_subject(refund.pk), amount=amount)
+        locked = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+        unrefunded = payment_unrefunded(payment=locked)
+        if amount > unrefunded:
+            raise RefundNotAllowed(f"Only ₹{unrefunded} of this payment is not refunded yet.")
+        refund.save(force_insert=True)
+    try:
+        reported = razorpay_client.create_refund(
+            payment_id=payment.razorpay_payment_id, amount_paise=rupees_to_paise(amount), refund_id=str(refund.pk)
+        )
+    except PaymentRejectedByProvider as exc:
+        _refund_advance(refund.pk, Refund.Status.FAILED, error=exc.detail)
+        raise
+    except PaymentProviderUnavailable:
+        logger.warning(
+            "Razorpay did not answer refund %s: left pending, its webhook or reconciliation settles it", refund.pk
+        )
+        return refund
+    _refund_advance(refund.pk, _reported_status(reported), razorpay_refund_id=reported.id)
+    refund.refresh_from_db()
+    return refund
+
+
+def _reported_status(reported: razorpay_client.RazorpayRefund) -> str:
+    # Razorpay's refund statuses: pending (it is working on it), processed, failed.
+    return {"processed": Refund.Status.PROCESSED, "failed": Refund.Status.FAILED}.get(
+        reported.status, Refund.Status.CREATED
+    )
+
+
+def _refund_advance(
+    refund_id: uuid.UUID, status: str, *, razorpay_refund_id: str | None = None, error: str = ""
+) -> bool:
+    """Move a refund forward to `status`, settling its hold with it: captured (a `refund` ledger
+    line) when processed, released when failed. Nothing happens when it is there already or past
+    it. The wallet (through its hold) is locked before the refund row, as everywhere."""
+    if razorpay_refund_id:  # learnt whatever happens below
+        Refund.objects.filter(pk=refund_id, razorpay_refund_id__isnull=True).update(
+            razorpay_refund_id=razorpay_refund_id
+        )
+    with transaction.atomic():
+        subject = refund_subject(refund_id)
+        if status == Refund.Status.PROCESSED:
+            wallet_capture(subject=subject, description="Refund to the card through Razorpay")
+        elif status == Refund.Status.FAILED:
+            wallet_release(subject=subject)
+        lower = [state for state, rank in _REFUND_RANK.items() if rank < _REFUND_RANK[status]]
+        fields: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
+        if error:
+            fields["error"] = error[:500]
+        moved = Refund.objects.filter(pk=refund_id, status__in=lower).update(**fields)
+        if not moved:
+            transaction.set_rollback(True)  # no settling without the move
+    return bool(moved)
+
+
+def _refund_seen(reported: razorpay_client.RazorpayRefund) -> Refund | None:
+    """Our record of a refund Razorpay reports: by its id, by ours (receipt, notes), or made now
+    for a refund started on Razorpay's dashboard (None for a payment that is not ours)."""
+    refund = Refund.objects.filter(razorpay_refund_id=reported.id).first()
+    if refund is None and reported.local_id:
+        try:
+            refund = Refund.objects.filter(pk=uuid.UUID(reported.local_id)).first()
+        except ValueError:
+            refund = None
+    if refund is not None:
+        return refund
+    payment = Payment.objects.select_related("order__user").filter(razorpay_payment_id=reported.payment_id).first()
+    if payment is None:
+        logger.warning("Refund %s of payment %s we do not know: ignored", reported.id, reported.payment_id)
+        return None
+    return _dashboard_refund(payment, reported)
+
+
+def _dashboard_refund(payment: Payment, reported: razorpay_client.RazorpayRefund) -> Refund:
+    """Record a refund made on Razorpay's dashboard and hold what the wallet still has of it: money
+    already spent cannot come back out, so the rest is flagged for an admin, and no balance goes
+    below zero. Concurrent deliveries about it agree on its id and make one record and one hold."""
+    refund_id = uuid.uuid5(_DASHBOARD_REFUNDS, reported.id)
+    amount = (Decimal(reported.amount_paise) / 100).quantize(CENT)
+    with transaction.atomic():
+        hold = wallet_hold_money(user=payment.order.user, subject=refund_subject(refund_id), amount=amount, up_to=True)
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.create(
+                    id=refund_id,
+                    payment=payment,
+                    razorpay_refund_id=reported.id,
+                    amount=amount,
+                    from_wallet=hold.amount,
+                    flagged=hold.amount < amount,
+                    source=Refund.Source.DASHBOARD,
+                    reason="Made on Razorpay's dashboard",
+                )
+        except IntegrityError:
+            return Refund.objects.get(pk=refund_id)
+    if refund.flagged:
+        logger.error(
+            "Refund %s of ₹%s on payment %s: the wallet had only ₹%s left; ₹%s flagged for an admin",
+            reported.id,
+            amount,
+            payment.razorpay_payment_id,
+            hold.amount,
+            refund.shortfall,
+        )
+    return refund
+
+
+def _refund_event(*, event: str, payload: dict[str, Any]) -> None:
+    try:
+        reported = razorpay_client.refund_from_entity(payload["payload"]["refund"]["entity"])
+    except (KeyError, TypeError, ValueError):
+        logger.error("Webhook %s without a usable refund entity: stored, not applied", event)
+        return
+    refund = _refund_seen(reported)
+    if refund is not None:
+        _refund_advance(refund.pk, REFUND_EVENTS[event], razorpay_refund_id=reported.id)
+
+
+@dataclass(frozen=True)
+class ReconciledRefund:
+    refund: razorpay_client.RazorpayRefund
+    difference: str
+
+
+def refund_reconcile(*, since: datetime, until: datetime | None = None) -> list[ReconciledRefund]:
+    """Compare Razorpay's refunds of the payments captured in the window with ours, and apply what
+    we missed as its webhooks would have (a refund we never saw, a state we did not reach).
+    Returns each difference found. Raises `PaymentsNotConfigured`, `PaymentProviderUnavailable`."""
+    if not razorpay_client.is_configured():
+        raise PaymentsNotConfigured()
+    payments = Payment.objects.filter(
+        status=Payment.Status.CAPTURED, created_at__gte=since, created_at__lt=until or timezone.now()
+    )
+    differences = []
+    for payment_id in payments.values_list("razorpay_payment_id", flat=True):
+        for reported in razorpay_client.list_refunds(payment_id=payment_id):
+            known = Refund.objects.filter(razorpay_refund_id=reported.id).first()
+            status = _reported_status(reported)
+            if known is not None and known.status == status:
+                continue
+            difference = "not recorded here" if known is None else f"{known.status} here, {status} at Razorpay"
+            refund = _refund_seen(reported)
+            if refund is not None:
+                _refund_advance(refund.pk, status, razorpay_refund_id=reported.id)
+            differences.append(ReconciledRefund(refund=reported, difference=difference))
+    return differences

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from wallet.models import ZERO, Hold, Transaction, Wallet
+from wallet.models import ZERO, Hold, SubjectType, Transaction, Wallet
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ _LINE_FIELDS = (
     "minutes",
     "balance_before",
     "demo_minutes_before",
+    "subject_type",
 )
 
 
@@ -105,7 +106,7 @@ class _Replay:
         self.wallet = wallet
         self.lines = 0
         self.balance = self.demo_minutes = ZERO
-        self.total_credited = self.total_spent = self.total_minutes_transcribed = ZERO
+        self.total_credited = self.total_spent = self.total_refunded = self.total_minutes_transcribed = ZERO
         self.mismatches: list[LedgerMismatch] = []
 
     def _mismatch(self, figure: str, recorded: Decimal, replayed: Decimal) -> None:
@@ -121,6 +122,7 @@ class _Replay:
         minutes: Decimal,
         balance_before: Decimal,
         demo_minutes_before: Decimal,
+        subject_type: str,
     ) -> None:
         self.lines += 1
         self._mismatch(f"balance_before of line {line_id}", balance_before, self.balance)
@@ -132,8 +134,10 @@ class _Replay:
         elif type == Transaction.Type.DEBIT:
             self.total_spent -= amount
             self.total_minutes_transcribed += minutes
+        elif type == Transaction.Type.REFUND and subject_type == SubjectType.PAYMENT_REFUND:
+            self.total_refunded -= amount  # money out, back to the card
         elif type == Transaction.Type.REFUND:
-            self.total_spent -= amount
+            self.total_spent -= amount  # a transcription's cost, given back
 
     def compare(self, held: Decimal, demo_minutes_held: Decimal) -> list[LedgerMismatch]:
         wallet = self.wallet
@@ -141,6 +145,7 @@ class _Replay:
         self._mismatch("demo_minutes_remaining", wallet.demo_minutes_remaining, self.demo_minutes)
         self._mismatch("total_credited", wallet.total_credited, self.total_credited)
         self._mismatch("total_spent", wallet.total_spent, self.total_spent)
+        self._mismatch("total_refunded", wallet.total_refunded, self.total_refunded)
         self._mismatch("total_minutes_transcribed", wallet.total_minutes_transcribed, self.total_minutes_transcribed)
         self._mismatch("held", wallet.held, held)
         self._mismatch("demo_minutes_held", wallet.demo_minutes_held, demo_minutes_held)

@@ -24,8 +24,13 @@ DETAILS_SECONDS = 60
 UserId = UUID | str
 
 
+# Part of the details' key: bumped when `WalletDetails` changes shape, so copies cached by the
+# previous release are never read as the new one.
+DETAILS_FORMAT = 2
+
+
 def _keys(user_id: UserId) -> tuple[str, str]:
-    return f"wallet-version:{user_id}", f"wallet-details:{user_id}"
+    return f"wallet-version:{user_id}", f"wallet-details:v{DETAILS_FORMAT}:{user_id}"
 
 
 def details_get(*, user_id: UserId) -> tuple[int, Any]:

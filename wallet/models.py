@@ -28,6 +28,7 @@ class Wallet(models.Model):
     demo_minutes_held = _minutes()
     total_credited = _money()
     total_spent = _money()
+    total_refunded = _money(help_text="Paid back to the card through Razorpay refunds.")
     total_minutes_transcribed = _minutes()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -44,6 +45,7 @@ class Wallet(models.Model):
             ),
             models.CheckConstraint(condition=Q(total_credited__gte=0), name="wallet_total_credited_gte_0"),
             models.CheckConstraint(condition=Q(total_spent__gte=0), name="wallet_total_spent_gte_0"),
+            models.CheckConstraint(condition=Q(total_refunded__gte=0), name="wallet_total_refunded_gte_0"),
             models.CheckConstraint(condition=Q(total_minutes_transcribed__gte=0), name="wallet_total_minutes_gte_0"),
         ]
 
@@ -63,6 +65,7 @@ class SubjectType(models.TextChoices):
     """What the wallet holds money for; the app that owns each kind names its objects."""
 
     TRANSCRIPTION = "transcription", "Transcription"
+    PAYMENT_REFUND = "payment_refund", "Payment refund"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ class Subject:
 
 
 class Hold(models.Model):
-    """The reserved cost of one subject (a transcription): captured when the work is done, released
-    when it fails."""
+    """Money (and demo minutes) reserved for one subject: a transcription's cost, captured when the
+    work is done and released when it fails; or a payment refund, captured when Razorpay has paid
+    it back and released when the refund fails."""
 
     class Status(models.TextChoices):
         HELD = "held", "Held"

@@ -30,6 +30,7 @@ class WalletDetails:
     rate_per_minute: Decimal
     total_credited: Decimal
     total_spent: Decimal
+    total_refunded: Decimal
     total_minutes_transcribed: Decimal
 
 
@@ -56,6 +57,7 @@ def _details_of(wallet: Wallet) -> WalletDetails:
         rate_per_minute=settings.RATE_PER_MINUTE,
         total_credited=wallet.total_credited,
         total_spent=wallet.total_spent,
+        total_refunded=wallet.total_refunded,
         total_minutes_transcribed=wallet.total_minutes_transcribed,
     )
 

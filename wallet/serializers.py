@@ -25,6 +25,7 @@ class WalletDetailsOutputSerializer(serializers.Serializer):
     rate_per_minute = _money()
     total_credited = _money()
     total_spent = _money()
+    total_refunded = _money()
     total_minutes_transcribed = _minutes()
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from wallet.cache import wallet_changed
 from wallet.exceptions import InsufficientBalance, NothingToRefund
-from wallet.models import ZERO, Hold, Subject, Transaction, Wallet
+from wallet.models import ZERO, Hold, Subject, SubjectType, Transaction, Wallet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -87,6 +87,7 @@ _MONEY_FIELDS = [
     "demo_minutes_held",
     "total_credited",
     "total_spent",
+    "total_refunded",
     "total_minutes_transcribed",
     "updated_at",
 ]
@@ -198,6 +199,28 @@ def wallet_reserve(*, user: User, subject: Subject, minutes: Decimal) -> Hold:
     return hold
 
 
+def wallet_hold_money(*, user: User, subject: Subject, amount: Decimal, up_to: bool = False) -> Hold:
+    """Hold `amount` of `user`'s available money for `subject` (a payment refund); with `up_to`,
+    as much of it as is available (maybe nothing). Locks the wallet row. Raises `InsufficientBalance`
+    when, without `up_to`, it is not all available. Idempotent per subject."""
+    _require_cents(amount, name="amount")
+    if amount <= 0:
+        raise ValueError("A hold must be positive.")
+    with transaction.atomic():
+        wallet = _lock_wallet(user=user)
+        existing = Hold.objects.filter(subject_type=subject.type, subject_id=subject.id).first()
+        if existing is not None:
+            return existing
+        if amount > wallet.available and not up_to:
+            raise InsufficientBalance(f"₹{amount} is more than the ₹{wallet.available} available.")
+        held = min(amount, wallet.available)
+        hold = Hold.objects.create(wallet=wallet, subject_type=subject.type, subject_id=subject.id, amount=held)
+        wallet.held += held
+        wallet.save(update_fields=["held", "updated_at"])
+        wallet_changed(user_id=wallet.user_id)
+    return hold
+
+
 def _lock_hold(subject: Subject) -> Hold | None:
     # One statement locks the hold and its wallet (`hold.wallet`): a concurrent capture or release
     # of it, like every other change to the wallet, waits here, and what is read is current.
@@ -205,36 +228,57 @@ def _lock_hold(subject: Subject) -> Hold | None:
     return holds.filter(subject_type=subject.type, subject_id=subject.id).first()
 
 
-def wallet_capture(*, subject: Subject) -> Transaction | None:
-    """Charge a held cost: one debit line (money and demo minutes), totals updated.
+def _capture_reference(subject: Subject) -> str:
+    return f"payment-refund:{subject.id}" if subject.type == SubjectType.PAYMENT_REFUND else f"debit:{subject.id}"
+
+
+def wallet_capture(*, subject: Subject, description: str = "") -> Transaction | None:
+    """Take a held amount out of the wallet: for a transcription one debit line (money and demo
+    minutes), for a payment refund one `refund` line (money paid back to the card); totals updated.
 
     Locks the hold and its wallet row. Idempotent: capturing a hold that is no longer held changes
-    nothing and returns the debit line if there is one. Returns None when there is no hold.
+    nothing and returns its line if there is one. Returns None when there is no hold, or it held
+    nothing (a refund the wallet could not cover at all).
     """
     with transaction.atomic():
         hold = _lock_hold(subject)
         if hold is None:
             return None
         wallet = hold.wallet
+        reference = _capture_reference(subject)
         if hold.status != Hold.Status.HELD:
-            return Transaction.objects.filter(reference=f"debit:{subject.id}").first()
+            return Transaction.objects.filter(reference=reference).first()
         wallet.held -= hold.amount
         wallet.demo_minutes_held -= hold.demo_minutes
-        wallet.total_spent += hold.amount
-        wallet.total_minutes_transcribed += hold.billable_minutes
-        # The hold's status, read under the lock, already makes this the only debit; the unique
-        # `reference` would roll the whole capture back if that ever failed.
-        line = _post(
-            wallet=wallet,
-            type=Transaction.Type.DEBIT,
-            reference=f"debit:{subject.id}",
-            amount=-hold.amount,
-            demo_minutes=-hold.demo_minutes,
-            minutes=hold.billable_minutes,
-            subject_type=subject.type,
-            subject_id=subject.id,
-            description=f"Transcription of {hold.billable_minutes} minutes",
-        )
+        line = None
+        if subject.type == SubjectType.PAYMENT_REFUND:
+            wallet.total_refunded += hold.amount
+            if hold.amount:  # a hold of nothing (the refund found no money left) leaves no line
+                line = _post(
+                    wallet=wallet,
+                    type=Transaction.Type.REFUND,
+                    reference=reference,
+                    amount=-hold.amount,
+                    subject_type=subject.type,
+                    subject_id=subject.id,
+                    description=description or "Refund to the card",
+                )
+        else:
+            wallet.total_spent += hold.amount
+            wallet.total_minutes_transcribed += hold.billable_minutes
+            # The hold's status, read under the lock, already makes this the only debit; the unique
+            # `reference` would roll the whole capture back if that ever failed.
+            line = _post(
+                wallet=wallet,
+                type=Transaction.Type.DEBIT,
+                reference=reference,
+                amount=-hold.amount,
+                demo_minutes=-hold.demo_minutes,
+                minutes=hold.billable_minutes,
+                subject_type=subject.type,
+                subject_id=subject.id,
+                description=description or f"Transcription of {hold.billable_minutes} minutes",
+            )
         hold.status = Hold.Status.CAPTURED
         hold.settled_at = timezone.now()
         hold.save(update_fields=["status", "settled_at"])

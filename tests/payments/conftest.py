@@ -1,4 +1,5 @@
 import json
+import re
 import uuid
 from decimal import Decimal
 
@@ -65,3 +66,14 @@ def make_order(razorpay_orders):
 @pytest.fixture
 def order(make_order, user) -> Order:
     return make_order(user)
+
+
+@pytest.fixture
+def no_refunds(razorpay_api):
+    """Razorpay listing no refunds for any payment (what reconciliation asks after the payments)."""
+    razorpay_api.add(
+        responses.GET,
+        re.compile(re.escape(BASE_URL) + r"/v1/payments/[^/]+/refunds"),
+        json={"entity": "collection", "count": 0, "items": []},
+    )
+    return razorpay_api

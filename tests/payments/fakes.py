@@ -68,6 +68,39 @@ def webhook_event(event: str, entity: dict) -> dict:
     }
 
 
+def refund_entity(
+    *, refund_id: str, payment_id: str, amount_paise: int, status: str = "processed", local_id: str | None = None
+) -> dict:
+    """A refund as Razorpay shows it; `local_id` is our refund's id, sent as receipt and note when we asked for it."""
+    return {
+        "id": refund_id,
+        "entity": "refund",
+        "amount": amount_paise,
+        "currency": "INR",
+        "payment_id": payment_id,
+        "notes": {"refund_id": local_id} if local_id else [],
+        "receipt": local_id,
+        "status": status,
+        "speed_processed": "normal",
+        "created_at": 1764000000,
+    }
+
+
+def refund_event(event: str, refund: dict) -> dict:
+    return {
+        "entity": "event",
+        "account_id": "acc_test",
+        "event": event,
+        "contains": ["refund", "payment"],
+        "payload": {"refund": {"entity": refund}},
+        "created_at": 1764000000,
+    }
+
+
+def new_refund_id() -> str:
+    return f"rfnd_{uuid.uuid4().hex[:14]}"
+
+
 def post_webhook(
     client: Client | APIClient,
     event: dict | bytes,

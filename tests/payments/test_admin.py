@@ -1,9 +1,12 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.services import user_create
-from payments.models import WebhookEvent
+from payments.models import Refund, WebhookEvent
 from tests.payments.fakes import new_payment_id, payment_entity, post_webhook, webhook_event
+from tests.payments.test_refunds import paid_by, razorpay_refunds
+from wallet.models import Wallet
 
 
 @pytest.fixture
@@ -54,3 +57,40 @@ def test_admin_shows_webhook_events_read_only(admin_client, client, razorpay_key
     assert admin_client.post(url, {"event": "changed"}).status_code == 403
     assert admin_client.get("/admin/payments/webhookevent/add/").status_code == 403
     assert WebhookEvent.objects.get(pk=event.pk).event == "refund.processed"
+
+
+@pytest.mark.django_db
+def test_admin_refunds_a_payment_through_its_confirmation_form(admin_client, client, user, make_order, razorpay_api):
+    payment = paid_by(user, make_order)
+    asked = razorpay_refunds(razorpay_api, status="processed")
+    url = "/admin/payments/payment/"
+    selected = {"action": "refund", "_selected_action": [str(payment.pk)]}
+
+    form = admin_client.post(url, selected)
+    done = admin_client.post(
+        url, {**selected, "apply": "1", "amount": "", "reason": "Asked by the customer"}, follow=True
+    )
+
+    assert "Refund to the card" in form.content.decode()
+    assert "refund of ₹100.00 processed" in done.content.decode()
+    assert [body["amount"] for body in asked] == [10000]
+    assert Refund.objects.get().created_by.email == "admin@example.com"
+    assert Wallet.objects.get(user=user).balance == 0
+
+
+@pytest.mark.django_db
+def test_staff_without_the_ledger_permission_cannot_refund_payments(client, user, make_order):
+    payment = paid_by(user, make_order)
+    staff = user_create(email="support@example.com", password="pw-support-1", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_payment"))
+    support = Client()
+    support.force_login(staff)
+
+    page = support.get("/admin/payments/payment/").content.decode()
+    refused = support.post(
+        "/admin/payments/payment/",
+        {"action": "refund", "_selected_action": [str(payment.pk)], "apply": "1", "reason": "x"},
+    )
+
+    assert payment.razorpay_payment_id in page and 'value="refund"' not in page
+    assert refused.status_code == 200 and not Refund.objects.exists()

@@ -40,6 +40,7 @@ def test_verify_credits_the_orders_amount_and_answers_the_new_wallet(api_client,
         "rate_per_minute": "1.00",
         "total_credited": "100.00",
         "total_spent": "0.00",
+        "total_refunded": "0.00",
         "total_minutes_transcribed": "0.00",
     }
     [line] = credits_of(user)

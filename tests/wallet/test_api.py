@@ -29,6 +29,7 @@ def test_new_users_wallet_details(api_client):
         "rate_per_minute": "1.00",
         "total_credited": "0.00",
         "total_spent": "0.00",
+        "total_refunded": "0.00",
         "total_minutes_transcribed": "0.00",
     }
 
@@ -55,6 +56,7 @@ def test_wallet_details_after_paying_for_transcriptions(api_client, user, other_
         "rate_per_minute": "2.50",
         "total_credited": "100.00",
         "total_spent": "5.00",
+        "total_refunded": "0.00",
         "total_minutes_transcribed": "12.00",
     }
 

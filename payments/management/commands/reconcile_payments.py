@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from payments.services import CaptureOutcome, payment_reconcile
+from payments.services import CaptureOutcome, payment_reconcile, refund_reconcile
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -22,7 +22,8 @@ def _window(value: str) -> timedelta:
 class Command(BaseCommand):
     help = (
         "Compare the payments Razorpay captured in a recent window with our ledger and credit any "
-        "that were never credited (each payment id at most once, so it is safe to run repeatedly)."
+        "that were never credited (each payment id at most once, so it is safe to run repeatedly); "
+        "then compare the refunds of those payments and apply any we missed. Exits 1 on a refund difference."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         start = until - window
         try:
             results = payment_reconcile(since=start, until=until)
+            refunds = refund_reconcile(since=start, until=until)
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from exc
 
@@ -57,3 +59,14 @@ class Command(BaseCommand):
         self.stdout.write(
             ", ".join(f"{outcome.name.lower().replace('_', ' ')}: {counts[outcome]}" for outcome in CaptureOutcome)
         )
+        self.stdout.write(f"Refunds differing from Razorpay's (now applied): {len(refunds)}")
+        for difference in refunds:
+            refund = difference.refund
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {refund.id}  {refund.payment_id}  INR {Decimal(refund.amount_paise) / 100:.2f}  "
+                    f"{refund.status} at Razorpay: {difference.difference}"
+                )
+            )
+        if refunds:
+            raise SystemExit(1)
