@@ -251,7 +251,13 @@ def run_check(args: argparse.Namespace, workdir: Path) -> bool:
     s3.stop()
     audit = subprocess.run([PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=shared, capture_output=True, text=True)
     left_on_disk = [path for directory in local_dirs for path in files_under(directory)]
-    worker_jobs = [(workdir / f"worker{i}.log").read_text().count("Task transcriptions.transcribe[") for i in (1, 2)]
+    worker_jobs = [
+        sum(
+            "Task transcriptions.transcribe[" in line and line.rstrip().endswith("received")
+            for line in (workdir / f"worker{i}.log").read_text().splitlines()
+        )
+        for i in (1, 2)
+    ]
 
     print(f"\nscale check: {args.journeys} journeys of {args.users} users, {args.concurrency} at once")
     print("  2 web nodes, 2 workers and beat, each with its own empty MEDIA_ROOT and TMPDIR; audio in SeaweedFS")
