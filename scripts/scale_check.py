@@ -14,11 +14,8 @@ Run the service from a venv holding requirements.txt alone with SERVER_PYTHON (`
 
 import argparse
 import random
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -31,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PYTHON, ffmpeg, manage, production_env, start_gunicorn, stop  # noqa: E402
+from scripts.harness import fresh_services, p95, run_in_workdir, verdict  # noqa: E402
 from scripts.soak import issue_tokens  # noqa: E402
 from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI  # noqa: E402
@@ -123,18 +121,6 @@ def journey(run: Run, nodes: list[str], token: str, clip: Path, direct: bool, us
             run.kept_keys.add(key)
 
 
-def fresh_services(env: dict[str, str]) -> None:
-    import MySQLdb
-    import redis
-
-    cursor = MySQLdb.connect(host="127.0.0.1", user="root").cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
-    cursor.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4")
-    for db in (REDIS_DB, BROKER_DB):
-        redis.Redis(host="127.0.0.1", db=db).flushdb()
-    manage(env, "migrate", "--noinput", "-v", "0")
-
-
 def user_ids(env: dict[str, str], users: int) -> list[str]:
     """The ids of the users `issue_tokens` made, in its order (its audio lands under them in the bucket)."""
     code = (
@@ -146,10 +132,6 @@ def user_ids(env: dict[str, str], users: int) -> list[str]:
 
 def files_under(directory: Path) -> list[Path]:
     return [path for path in directory.rglob("*") if path.is_file()]
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else (values[0] if values else 0.0)
 
 
 def run_check(args: argparse.Namespace, workdir: Path) -> bool:
@@ -172,7 +154,7 @@ def run_check(args: argparse.Namespace, workdir: Path) -> bool:
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,
         AWS_S3_REGION_NAME=REGION,
     )
-    fresh_services(shared)
+    fresh_services(shared, database=DATABASE, redis_dbs=(REDIS_DB, BROKER_DB))
     tokens = issue_tokens(shared, args.users)
     owners = user_ids(shared, args.users)
     clips = []
@@ -276,11 +258,7 @@ def run_check(args: argparse.Namespace, workdir: Path) -> bool:
         "both workers ran jobs": (min(worker_jobs) > 0, True),
         "audit_ledger exit status": (audit.returncode, 0),
     }
-    passed = True
-    for name, (value, expected) in checks.items():
-        ok = value == expected
-        passed &= ok
-        print(f"  {'ok  ' if ok else 'FAIL'} {name}: {value}")
+    passed = verdict(checks)
     for line in [*run.failures[:20], *map(str, left_on_disk[:10])]:
         print(f"       {line}")
     return passed
@@ -292,12 +270,7 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=12)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="scale-"))
-    passed = run_check(args, workdir)
-    if passed:
-        shutil.rmtree(workdir)
-    print("scale check passed" if passed else f"scale check FAILED (logs kept in {workdir})")
-    raise SystemExit(0 if passed else 1)
+    run_in_workdir("scale check", lambda workdir: run_check(args, workdir))
 
 
 if __name__ == "__main__":

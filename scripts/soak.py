@@ -17,11 +17,8 @@ Run the service from a venv holding requirements.txt alone with SERVER_PYTHON (`
 import argparse
 import json
 import random
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -36,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PYTHON, ffmpeg, manage, production_env, start_gunicorn, stop  # noqa: E402
+from scripts.harness import fresh_services, p95, run_in_workdir, verdict  # noqa: E402
 from tests.payments.fakes import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, FakeRazorpay, checkout_signature, sign  # noqa: E402
 from tests.production.faults import CuttableProxy, child_pids, kill_hard, kill_with_children  # noqa: E402
 from tests.transcriptions.fake_openai import FakeOpenAI, Reply, error, transcript  # noqa: E402
@@ -320,18 +318,6 @@ def make_clips(workdir: Path) -> list[Path]:
     return clips
 
 
-def fresh_services(env: dict[str, str]) -> None:
-    import MySQLdb
-    import redis
-
-    cursor = MySQLdb.connect(host="127.0.0.1", user="root").cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
-    cursor.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4")
-    for db in (REDIS_DB, BROKER_DB):
-        redis.Redis(host="127.0.0.1", db=db).flushdb()
-    manage(env, "migrate", "--noinput", "-v", "0")
-
-
 def issue_tokens(env: dict[str, str], users: int) -> list[str]:
     code = (
         "import json; from accounts.services import user_create, user_issue_tokens; "
@@ -339,10 +325,6 @@ def issue_tokens(env: dict[str, str], users: int) -> list[str]:
         f"for i in range({users})]))"
     )
     return json.loads(manage(env, "shell", "-c", code).splitlines()[-1])
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else (values[0] if values else 0.0)
 
 
 def final_state(env: dict[str, str]) -> dict:
@@ -397,7 +379,7 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
         "REDIS_URL": f"redis://127.0.0.1:{cache.port}/{REDIS_DB}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{cache.port}/{BROKER_DB}",
     }
-    fresh_services(direct)
+    fresh_services(direct, database=DATABASE, redis_dbs=(REDIS_DB, BROKER_DB))
     tokens = issue_tokens(direct, args.users)
     clips = make_clips(workdir)
     server, base = start_gunicorn(proxied)
@@ -472,11 +454,7 @@ def run(args: argparse.Namespace, workdir: Path) -> bool:
         "polls that never saw the job finish": (observed.unfinished_polls, 0),
         "audit_ledger exit status": (audit.returncode, 0),
     }
-    passed = True
-    for name, (value, expected) in checks.items():
-        ok = value == expected
-        passed &= ok
-        print(f"  {'ok  ' if ok else 'FAIL'} {name}: {value}")
+    passed = verdict(checks)
     for line in observed.undocumented[:20]:
         print(f"       {line}")
     if not passed:
@@ -493,12 +471,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--journeys", type=int, default=24)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="soak-"))
-    passed = run(args, workdir)
-    if passed:
-        shutil.rmtree(workdir)
-    print("soak passed" if passed else f"soak FAILED (logs kept in {workdir})")
-    raise SystemExit(0 if passed else 1)
+    run_in_workdir("soak", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from audio.models import AudioFile, DirectUpload, PendingFileDeletion
@@ -33,6 +34,24 @@ def test_an_upload_goes_to_the_bucket_and_nowhere_on_disk(api_client, user, samp
     assert stored == source.read_bytes()
     assert files_under(settings.MEDIA_ROOT) == []
     assert files_under(settings.FILE_UPLOAD_TEMP_DIR) == []
+
+
+def test_a_large_upload_goes_to_the_bucket_in_parts(api_client, user, samples, s3_storage):
+    source = samples.tone(300, "wav")  # 9.6 MB: over boto3's 8 MB multipart threshold
+    calls: list[str] = []
+    events = default_storage.connection.meta.client.meta.events
+    for operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+        events.register(f"before-call.s3.{operation}", lambda model, **kwargs: calls.append(model.name))
+
+    response = upload(api_client, source, filename="Long.wav")
+
+    assert response.status_code == 201, response.json()
+    assert calls[0] == "CreateMultipartUpload" and calls[-1] == "CompleteMultipartUpload"
+    assert calls.count("UploadPart") >= 2 and "PutObject" not in calls
+    key = f"audio_files/{user.pk}/{response.json()['id']}.wav"
+    assert s3_storage.server.client().head_object(Bucket=s3_storage.bucket, Key=key)["ContentLength"] == (
+        source.stat().st_size
+    )
 
 
 @pytest.mark.parametrize("content", [b"not audio at all" * 100, b""])
