@@ -1,12 +1,20 @@
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
 
 from accounts.models import User
 
 # Sign-in apps come from the environment (`accounts.adapters.SocialAccountAdapter.list_apps`) and
-# provider tokens are never stored: rows edited on these pages would do nothing.
+# provider tokens are never stored: rows edited on these pages would do nothing. A user's one email
+# address is the user's own `email`: allauth's copy of it is no page of its own.
 admin.site.unregister(SocialApp)
 admin.site.unregister(SocialToken)
+admin.site.unregister(EmailAddress)
+
+admin.site.site_header = "Transcription service"
+admin.site.site_title = "Transcription admin"
+admin.site.index_title = "Operations"
+admin.site.site_url = "/api/docs/"  # "View site": the service's face is its API
 
 
 @admin.register(User)

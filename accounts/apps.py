@@ -4,6 +4,7 @@ from django.db.models.signals import post_delete, post_save
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    verbose_name = "Users"  # allauth's own app is "Accounts" too
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
