@@ -123,9 +123,13 @@ def _queue(delivery_ids: list[UUID]) -> None:
 
 
 def webhook_dispatch_due(*, now: datetime | None = None) -> int:
-    """Queue every pending delivery that is due (beat runs this); returns how many."""
+    """Queue every pending delivery that is due (beat runs this); returns how many. Deliveries
+    finished more than WEBHOOK_DELIVERY_RETENTION_DAYS ago are forgotten on the way."""
+    now = now or timezone.now()
+    finished = Delivery.objects.exclude(status=Delivery.Status.PENDING)
+    finished.filter(created_at__lt=now - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)).delete()
     due = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now or timezone.now())
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:DUE_BATCH_SIZE]
     )

@@ -236,3 +236,20 @@ def test_concurrent_attempts_send_once(user, endpoint, receiver, monkeypatch):
     assert len(receiver.received) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
+def test_finished_deliveries_are_forgotten_after_the_retention_but_pending_ones_never(
+    user, endpoint, receiver, settings
+):
+    settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+    receiver.answers = [200, 500]
+    record(user)
+    record(user)
+    first, second = Delivery.objects.order_by("created_at")
+    webhook_attempt(delivery_id=first.pk)  # delivered
+    webhook_attempt(delivery_id=second.pk)  # pending, retried later
+    Delivery.objects.update(created_at=timezone.now() - timedelta(days=31))
+
+    webhook_dispatch_due()
+
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [second.pk]
