@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -9,6 +9,10 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
         from accounts.authentication import forget_saved_user
+        from accounts.roles import ensure_roles
+
+        # After the last app's migrations, when every permission exists.
+        post_migrate.connect(ensure_roles, dispatch_uid="ensure_staff_roles")
 
         # Any save of a user (admin, deactivation, sign-in updates) drops its cached copy.
         post_save.connect(forget_saved_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user")

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from config import views
 
 urlpatterns = [
+    path("favicon.ico", views.favicon, name="favicon"),
     path("health/", views.health, name="health"),
     path("ready/", views.ready, name="ready"),
     path("", include("django_prometheus.urls")),

@@ -1,17 +1,30 @@
-"""Liveness, readiness and the JSON error pages Django serves outside DRF."""
+"""Liveness, readiness, the favicon, and the JSON error pages Django serves outside DRF."""
 
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
+
+
+# What browsers ask every page of the admin and the API docs for: a microphone, in one colour.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="5" y="1" width="6" height="9" rx="3" '
+    'fill="#417690"/><path d="M3 8a5 5 0 0 0 10 0M8 13v2" stroke="#417690" fill="none" stroke-width="1.5"/></svg>'
+)
+
+
+def favicon(request):
+    response = HttpResponse(FAVICON, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def health(request):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the service and its tests use, if any is missing.
 set -euo pipefail
-packages=(python3-venv python3-dev build-essential pkg-config libmariadb-dev ffmpeg sox espeak-ng wrk pocketsphinx-testdata)
+packages=(python3-venv python3-dev build-essential pkg-config libmariadb-dev ffmpeg sox espeak-ng wrk pocketsphinx-testdata chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

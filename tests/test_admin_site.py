@@ -4,10 +4,12 @@ Django documents it (`createsuperuser --noinput` with DJANGO_SUPERUSER_* from th
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from tests.factories import PaymentFactory, TranscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +40,50 @@ def test_createsuperuser_takes_its_email_and_password_from_the_environment(monke
     boss = User.objects.get(email="boss@example.com")
     assert boss.is_superuser and boss.is_staff and boss.check_password("pw-boss-123")
     assert boss.wallet.demo_minutes_remaining >= 0  # made like every user, with its wallet
+
+
+def staff_in(group: str) -> Client:
+    user = User.objects.create_user(f"{group}@example.com", "pw-staff-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def actions_on(client: Client, url: str) -> set[str]:
+    page = client.get(url)
+    assert page.status_code == 200
+    return set(re.findall(r'<option value="(\w+)"', page.content.decode())) - {""}
+
+
+@pytest.fixture
+def one_of_each():
+    """Something on each page: an action only shows above a list that has rows."""
+    TranscriptionFactory(status="failed")
+    PaymentFactory()
+
+
+def test_support_sees_everything_and_retries_but_moves_no_money(one_of_each):
+    support = staff_in("support")
+
+    for url in (
+        "/admin/wallet/wallet/",
+        "/admin/wallet/transaction/",
+        "/admin/payments/payment/",
+        "/admin/audio/audiofile/",
+        "/admin/webhooks/endpoint/",
+        "/admin/payments/refund/",
+    ):
+        assert support.get(url).status_code == 200, url
+    assert actions_on(support, "/admin/transcriptions/transcription/") == {"retry"}
+    assert "credit_or_adjust" not in actions_on(support, "/admin/wallet/wallet/")
+    assert "refund" not in actions_on(support, "/admin/payments/payment/")
+
+
+def test_finance_credits_and_refunds(one_of_each):
+    finance = staff_in("finance")
+
+    assert "credit_or_adjust" in actions_on(finance, "/admin/wallet/wallet/")
+    assert "refund" in actions_on(finance, "/admin/payments/payment/")
+    assert "refund_transcriptions" in actions_on(finance, "/admin/transcriptions/transcription/")
+    assert "retry" not in actions_on(finance, "/admin/transcriptions/transcription/")

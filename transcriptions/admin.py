@@ -43,7 +43,10 @@ class TranscriptionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Retry selected failed transcriptions (a new job, paid from the user's wallet)")
+    @admin.action(
+        description="Retry selected failed transcriptions (a new job, paid from the user's wallet)",
+        permissions=["change"],
+    )
     def retry(self, request, queryset):
         for transcription in queryset.select_related("user"):
             try:

@@ -1,0 +1,35 @@
+"""The staff roles, as Django groups kept in step with this code after every `migrate`.
+
+- support: sees every page of the admin and can retry failed transcriptions; moves no money.
+- finance: sees every page and can credit, adjust and refund (each a ledger line).
+
+A superuser can do everything; give other staff one of these groups rather than single permissions.
+"""
+
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+# The apps whose pages staff look at (Django's own and the libraries' are left to superusers).
+APPS = ("accounts", "audio", "transcriptions", "payments", "wallet", "webhooks", "socialaccount")
+ROLES: dict[str, list[str]] = {
+    "support": ["transcriptions.change_transcription"],  # retrying a failed job (a new one, paid by the user)
+    "finance": ["wallet.add_transaction"],  # credits, adjustments and refunds each write a ledger line
+}
+
+
+def ensure_roles(sender: AppConfig, **kwargs: Any) -> None:
+    """Receives `post_migrate`: each role's group with exactly its permissions (view all, plus its
+    own). Acts once, for the last app, when every app's permissions exist."""
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    viewing = Permission.objects.filter(content_type__app_label__in=APPS, codename__startswith="view_")
+    for name, extra in ROLES.items():
+        own = Q()
+        for permission in extra:
+            app_label, codename = permission.split(".")
+            own |= Q(content_type__app_label=app_label, codename=codename)
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(viewing | Permission.objects.filter(own))
