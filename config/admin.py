@@ -1,4 +1,18 @@
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from config.exceptions import DomainError
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea, help_text="Kept in the admin log.")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -12,3 +26,41 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def ask_then_apply(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    explanation: str,
+    apply: Callable[[Any, dict], str],
+) -> TemplateResponse | None:
+    """An admin action that first asks for a form (with a reason, by convention), then runs
+    `apply(obj, form data)` on each selected object, reports what each one did (or the domain error
+    that stopped it) and writes what it did, with the reason, to the admin log of that object."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        reason = form.cleaned_data.get("reason", "")
+        for obj in queryset:
+            try:
+                outcome = apply(obj, form.cleaned_data)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
+                continue
+            modeladmin.message_user(request, f"{obj}: {outcome}", messages.SUCCESS)
+            modeladmin.log_change(request, obj, f"{title}: {outcome} Reason: {reason}".strip())
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "explanation": explanation,
+        "opts": modeladmin.model._meta,
+        "queryset": queryset,
+        "form": form,
+        "action": request.POST["action"],
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/action_form.html", context)

@@ -6,10 +6,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin, ask_then_apply
 from payments.models import Order, Payment, Refund, WebhookEvent
 from payments.services import payment_unrefunded, refund_start
-from wallet.admin import ask_then_apply, can_write_ledger
+from wallet.admin import can_write_ledger
 
 
 class PaymentRefundForm(forms.Form):

@@ -63,7 +63,7 @@ def one_of_each():
     PaymentFactory()
 
 
-def test_support_sees_everything_and_retries_but_moves_no_money(one_of_each):
+def test_support_sees_everything_and_handles_jobs_but_moves_no_money(one_of_each):
     support = staff_in("support")
 
     for url in (
@@ -75,7 +75,7 @@ def test_support_sees_everything_and_retries_but_moves_no_money(one_of_each):
         "/admin/payments/refund/",
     ):
         assert support.get(url).status_code == 200, url
-    assert actions_on(support, "/admin/transcriptions/transcription/") == {"retry"}
+    assert actions_on(support, "/admin/transcriptions/transcription/") == {"retry", "requeue", "stop"}
     assert "credit_or_adjust" not in actions_on(support, "/admin/wallet/wallet/")
     assert "refund" not in actions_on(support, "/admin/payments/payment/")
 

@@ -1,12 +1,17 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.exceptions import DomainError
+from config.admin import ReasonForm, ask_then_apply
 from transcriptions.models import Transcription
-from transcriptions.services import transcription_refund, transcription_retry
-from wallet.admin import ask_then_apply, can_write_ledger
+from transcriptions.services import (
+    transcription_refund,
+    transcription_requeue,
+    transcription_retry,
+    transcription_stop,
+)
+from wallet.admin import can_write_ledger
 from wallet.forms import RefundForm
 
 
@@ -38,7 +43,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
     search_fields = ["audio_filename", "user__email", "id", "text"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
-    actions = ["retry", refund_transcriptions]
+    actions = ["retry", "requeue", "stop", refund_transcriptions]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -47,14 +52,55 @@ class TranscriptionAdmin(admin.ModelAdmin):
         description="Retry selected failed transcriptions (a new job, paid from the user's wallet)",
         permissions=["change"],
     )
-    def retry(self, request, queryset):
-        for transcription in queryset.select_related("user"):
-            try:
-                job = transcription_retry(transcription=transcription)
-            except DomainError as exc:
-                self.message_user(request, f"{transcription}: {exc.detail}", messages.ERROR)
-            else:
-                self.message_user(request, f"{transcription}: retried as {job.pk} ({job.status}).", messages.SUCCESS)
+    def retry(self, request: HttpRequest, queryset: QuerySet):
+        def retry(transcription: Transcription, data: dict) -> str:
+            job = transcription_retry(transcription=transcription)
+            return f"retried as {job.pk} ({job.status})."
+
+        return ask_then_apply(
+            self,
+            request,
+            queryset.select_related("user"),
+            form_class=ReasonForm,
+            title="Retry",
+            explanation="Each failed transcription is transcribed again as a new job, held and paid from its "
+            "user's wallet like any request; the failed one stays as it was.",
+            apply=retry,
+        )
+
+    @admin.action(description="Queue stuck transcriptions again", permissions=["change"])
+    def requeue(self, request: HttpRequest, queryset: QuerySet):
+        def requeue(transcription: Transcription, data: dict) -> str:
+            job = transcription_requeue(transcription=transcription)
+            return f"queued again ({job.requeues} time(s) now)."
+
+        return ask_then_apply(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Queue again",
+            explanation="Each pending or processing transcription goes to the workers again now, as the reaper "
+            "would at its deadline; its hold stays, nothing is charged twice.",
+            apply=requeue,
+        )
+
+    @admin.action(description="Stop stuck transcriptions (failed, nothing charged)", permissions=["change"])
+    def stop(self, request: HttpRequest, queryset: QuerySet):
+        def stop(transcription: Transcription, data: dict) -> str:
+            transcription_stop(transcription=transcription)
+            return "stopped: failed, its hold released."
+
+        return ask_then_apply(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Stop",
+            explanation="Each pending or processing transcription fails now and its hold is released: nothing "
+            "is charged. A worker still running it finds it failed and its result is dropped.",
+            apply=stop,
+        )
 
     def has_refund_permission(self, request) -> bool:
         return can_write_ledger(request)

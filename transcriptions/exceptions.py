@@ -69,6 +69,12 @@ class TranscriptionActive(DomainError):
     default_detail = "This transcription is still running; delete it once it has completed or failed."
 
 
+class TranscriptionNotActive(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "transcription_not_active"
+    default_detail = "Only a pending or processing transcription can be queued again or stopped."
+
+
 class TranscriptionNotRetryable(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "transcription_not_retryable"
@@ -119,6 +125,11 @@ class TranscriptionTimedOut(DomainError):
 class TranscriptionNotStarted(DomainError):
     code = "transcription_not_started"
     default_detail = "No worker took up the transcription in time. Nothing was charged; please try again."
+
+
+class TranscriptionStopped(DomainError):
+    code = "transcription_stopped"
+    default_detail = "The transcription was stopped by an operator. Nothing was charged; please try again."
 
 
 class TranscriptionInterrupted(DomainError):

@@ -36,10 +36,12 @@ from transcriptions.exceptions import (
     TranscriptionFailed,
     TranscriptionInProgress,
     TranscriptionInterrupted,
+    TranscriptionNotActive,
     TranscriptionNotFound,
     TranscriptionNotRetryable,
     TranscriptionNotStarted,
     TranscriptionQueueUnavailable,
+    TranscriptionStopped,
     TranscriptionStorageUnavailable,
     TranscriptionTimedOut,
     UnsupportedLanguage,
@@ -490,6 +492,30 @@ def transcription_erase_all(*, user: User) -> None:
         raise TranscriptionActive("A transcription of yours is still running; try again once it has ended.")
     now = timezone.now()
     Transcription.objects.filter(user=user, deleted_at__isnull=True).update(**ERASED, deleted_at=now, updated_at=now)
+
+
+def transcription_requeue(*, transcription: Transcription) -> Transcription:
+    """An operator's hand on a stuck job: queue it again now, as the reaper would at its deadline
+    (counted in `requeues`, nothing charged twice). Raises `TranscriptionNotActive`."""
+    if transcription.status not in ACTIVE_STATUSES:
+        raise TranscriptionNotActive()
+    unchanged = {"status": transcription.status, "requeues": transcription.requeues}
+    if not _requeue(
+        transcription.pk, duration_seconds=transcription.audio_duration_seconds, now=timezone.now(), **unchanged
+    ):
+        raise TranscriptionNotActive("It changed meanwhile; look again.")
+    return _reloaded(transcription)
+
+
+def transcription_stop(*, transcription: Transcription) -> Transcription:
+    """An operator's hand on a stuck job: fail it now and release its hold, nothing charged. A
+    worker still running it finds it failed and its result is dropped. Raises `TranscriptionNotActive`."""
+    if transcription.status not in ACTIVE_STATUSES:
+        raise TranscriptionNotActive()
+    stopped = TranscriptionStopped
+    if not _fail(transcription.pk, code=stopped.code, error=stopped.default_detail, status=transcription.status):
+        raise TranscriptionNotActive("It changed meanwhile; look again.")
+    return _reloaded(transcription)
 
 
 def transcription_retry(*, transcription: Transcription) -> Transcription:

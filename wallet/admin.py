@@ -1,16 +1,9 @@
-from collections.abc import Callable
-from typing import Any
-
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin
-from config.exceptions import DomainError
+from config.admin import ReadOnlyAdmin, ask_then_apply
 from wallet.forms import AdjustmentForm
 from wallet.models import Hold, Transaction, Wallet
 from wallet.services import wallet_adjust
@@ -19,39 +12,6 @@ from wallet.services import wallet_adjust
 def can_write_ledger(request: HttpRequest) -> bool:
     """Credits, adjustments and refunds each add a ledger line: they need that permission."""
     return request.user.has_perm("wallet.add_transaction")
-
-
-def ask_then_apply(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    form_class: type[forms.Form],
-    title: str,
-    explanation: str,
-    apply: Callable[[Any, dict], str],
-) -> TemplateResponse | None:
-    """An admin action that first asks for a form, then runs `apply(obj, form data)` on each
-    selected object and reports what each one did (or the domain error that stopped it)."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        for obj in queryset:
-            try:
-                modeladmin.message_user(request, f"{obj}: {apply(obj, form.cleaned_data)}", messages.SUCCESS)
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "explanation": explanation,
-        "opts": modeladmin.model._meta,
-        "queryset": queryset,
-        "form": form,
-        "action": request.POST["action"],
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/wallet/action_form.html", context)
 
 
 @admin.register(Wallet)

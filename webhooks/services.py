@@ -75,6 +75,16 @@ def webhook_endpoint_delete(*, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
+def webhook_endpoint_disable(*, endpoint: Endpoint, reason: str) -> None:
+    """Send nothing more to it (an admin's decision); its pending deliveries fail when next due."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(disabled_at=timezone.now(), disabled_reason=reason[:255])
+
+
+def webhook_endpoint_enable(*, endpoint: Endpoint) -> None:
+    """Send to it again, events from now on."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(disabled_at=None, disabled_reason="")
+
+
 def webhook_signing_secret(*, user_id: UUID) -> str:
     """The user's default secret (made on first use): it signs deliveries to a request's `webhook_url`."""
     signing = SigningSecret.objects.filter(user_id=user_id).first()

@@ -134,5 +134,5 @@ def test_support_staff_see_the_lists_but_no_money_action(page, customer):
     job_actions = page.eval_on_selector_all("select[name=action] option", "options => options.map(o => o.value)")
 
     assert "credit_or_adjust" not in wallet_actions
-    assert set(job_actions) - {""} == {"retry"}
+    assert set(job_actions) - {""} == {"retry", "requeue", "stop"}
     assert page.problems.seen == []

@@ -1,8 +1,10 @@
 """The webhook endpoints' API: registration, the secret shown once, the test action, deliveries."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.models import User
 from tests.webhooks.receiver import Receiver
 from webhooks.models import Delivery, Endpoint
 
@@ -169,3 +171,21 @@ def test_a_receiver_that_is_down_is_reported(api_client):
 
     assert (body["status"], body["last_status_code"]) == ("failed", None)
     assert body["last_error"] == "The connection was refused or could not be made."
+
+
+def test_an_admin_disables_and_enables_an_endpoint_with_a_reason(api_client, client, receiver):
+    created = register(api_client, receiver.url).json()
+    client.force_login(User.objects.create_superuser("ops@example.com", "pw-ops-1"))
+    selected = {"_selected_action": [created["id"]], "apply": "1", "reason": "Answers 500 to everything"}
+
+    client.post("/admin/webhooks/endpoint/", {"action": "disable", **selected})
+    disabled = api_client.get(f"{URL}{created['id']}/").json()
+    client.post("/admin/webhooks/endpoint/", {"action": "enable", **selected})
+    enabled = api_client.get(f"{URL}{created['id']}/").json()
+
+    assert disabled["disabled_at"] and disabled["disabled_reason"] == "Disabled by an admin: Answers 500 to everything"
+    assert (enabled["disabled_at"], enabled["disabled_reason"]) == (None, "")
+    assert [entry.get_change_message() for entry in LogEntry.objects.order_by("pk")] == [
+        "Disable: disabled. Reason: Answers 500 to everything",
+        "Enable: enabled: events from now on are sent. Reason: Answers 500 to everything",
+    ]
