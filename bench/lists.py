@@ -143,6 +143,9 @@ def run(*, rows: int = 100_000, rounds: int = 40) -> list[Row]:
             "<= 1.5",
             ratio <= 1.5,
         ),
+        # Absolute too: a filter the index cannot answer (deleted transcripts, say) slows every
+        # page alike, which the ratio alone would not show.
+        Row(f"list of {rows:,} rows: page 1 latency", f"{first:.1f} ms", target="<= 100 ms", met=first <= 100),
     ]
 
 

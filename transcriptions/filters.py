@@ -25,7 +25,7 @@ class TranscriptionFilter(StrictFilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         # End on a unique key, so rows that tie on the chosen field keep one order from page to page.
-        # Ascending: the primary key InnoDB appends to the (user, -created_at) index runs that way.
+        # Ascending: the primary key InnoDB appends to the (user, deleted_at, -created_at) index runs that way.
         return queryset.order_by(*(queryset.query.order_by or Transcription._meta.ordering or ()), "pk")
 
     def filter_search(self, queryset, name, value):

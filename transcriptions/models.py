@@ -73,9 +73,11 @@ class Transcription(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Lists show a user's transcripts that are not deleted, newest first: `deleted_at` in the
+        # index keeps a deep page an index-only walk (see `transcriptions.pagination`).
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="tr_user_created_idx"),
-            models.Index(fields=["user", "status", "-created_at"], name="tr_user_status_created_idx"),
+            models.Index(fields=["user", "deleted_at", "-created_at"], name="tr_user_kept_created_idx"),
+            models.Index(fields=["user", "deleted_at", "status", "-created_at"], name="tr_user_kept_status_idx"),
             models.Index(fields=["status", "deadline_at"], name="tr_status_deadline_idx"),
         ]
         constraints = [

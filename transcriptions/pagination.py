@@ -11,7 +11,7 @@ class DeferredJoinPaginator(Paginator):
 
     For `LIMIT 20 OFFSET n`, MySQL/MariaDB read each skipped row whole from the table (long
     transcripts included), so a deep page costs n row reads. The keys alone come from the
-    (user, -created_at) index, which holds them: skipping becomes an index scan, and only the
+    (user, deleted_at, -created_at) index, which holds them: skipping becomes an index scan, and only the
     page's rows are read. Page 500 of 100,000 rows: ~1.8x page 1's time before, ~1.1x after.
     """
 
