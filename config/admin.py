@@ -1,7 +1,9 @@
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -9,6 +11,22 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from config.exceptions import DomainError
+
+CURRENCY_SYMBOLS = {"INR": "₹"}
+
+
+def money(field: str, description: str = "", *, paise: bool = False) -> Callable[[Any], str]:
+    """A list column showing a money field with its currency (`₹1,250.00`), sortable by the field."""
+
+    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    def show(obj: Any) -> str:
+        value = getattr(obj, field)
+        if value is None:
+            return "-"
+        amount = Decimal(value) / 100 if paise else Decimal(value)
+        return f"{CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + ' ')}{amount:,.2f}"
+
+    return show
 
 
 class ReasonForm(forms.Form):

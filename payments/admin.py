@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin, ask_then_apply
+from config.admin import ReadOnlyAdmin, ask_then_apply, money
 from payments.models import Order, Payment, Refund, WebhookEvent
 from payments.services import payment_unrefunded, refund_start
 from wallet.admin import can_write_ledger
@@ -48,7 +48,7 @@ class PaymentInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["razorpay_order_id", "user", "amount", "status", "created_at"]
+    list_display = ["razorpay_order_id", "user", money("amount"), "status", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["razorpay_order_id", "receipt", "user__email", "payments__razorpay_payment_id"]
     list_select_related = ["user"]
@@ -61,7 +61,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["razorpay_payment_id", "order", "amount_paise", "status", "flagged", "created_at"]
+    list_display = [
+        "razorpay_payment_id",
+        "order",
+        money("amount_paise", "amount", paise=True),
+        "status",
+        "flagged",
+        "created_at",
+    ]
     list_filter = ["status", "flagged", "created_at"]
     search_fields = ["razorpay_payment_id", "order__razorpay_order_id", "order__user__email"]
     list_select_related = ["order"]
@@ -102,8 +109,8 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = [
         "payment",
         "razorpay_refund_id",
-        "amount",
-        "from_wallet",
+        money("amount"),
+        money("from_wallet", "from the wallet"),
         "flagged",
         "status",
         "source",

@@ -2,6 +2,7 @@
 Django documents it (`createsuperuser --noinput` with DJANGO_SUPERUSER_* from the environment)."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,6 +11,7 @@ from django.test import Client
 
 from accounts.models import User
 from tests.factories import PaymentFactory, TranscriptionFactory
+from wallet.services import wallet_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,14 @@ def test_finance_credits_and_refunds(one_of_each):
     assert "refund" in actions_on(finance, "/admin/payments/payment/")
     assert "refund_transcriptions" in actions_on(finance, "/admin/transcriptions/transcription/")
     assert "retry" not in actions_on(finance, "/admin/transcriptions/transcription/")
+
+
+def test_money_is_shown_with_its_currency(admin_client):
+    payment = PaymentFactory(order__amount=Decimal("1250.00"), amount_paise=125000)
+    wallet_credit(user=payment.order.user, amount=Decimal("1250.00"), payment_id=payment.razorpay_payment_id)
+
+    wallets = admin_client.get("/admin/wallet/wallet/").content.decode()
+    payments = admin_client.get("/admin/payments/payment/").content.decode()
+    ledger = admin_client.get("/admin/wallet/transaction/").content.decode()
+
+    assert "₹1,250.00" in wallets and "₹1,250.00" in payments and "₹1,250.00" in ledger

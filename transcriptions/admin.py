@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReasonForm, ask_then_apply
+from config.admin import ReasonForm, ask_then_apply, money
 from transcriptions.models import Transcription
 from transcriptions.services import (
     transcription_refund,
@@ -38,7 +38,7 @@ def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
 
 @admin.register(Transcription)
 class TranscriptionAdmin(admin.ModelAdmin):
-    list_display = ["audio_filename", "user", "status", "engine", "billable_minutes", "amount", "created_at"]
+    list_display = ["audio_filename", "user", "status", "engine", "billable_minutes", money("amount"), "created_at"]
     list_filter = ["status", "engine", "created_at"]
     search_fields = ["audio_filename", "user__email", "id", "text"]
     list_select_related = ["user"]

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin, ask_then_apply
+from config.admin import ReadOnlyAdmin, ask_then_apply, money
 from wallet.forms import AdjustmentForm
 from wallet.models import Hold, Transaction, Wallet
 from wallet.services import wallet_adjust
@@ -16,7 +16,16 @@ def can_write_ledger(request: HttpRequest) -> bool:
 
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ["user", "balance", "held", "demo_minutes_remaining", "total_credited", "total_spent", "updated_at"]
+    list_display = [
+        "user",
+        money("balance"),
+        money("held"),
+        "demo_minutes_remaining",
+        money("total_credited"),
+        money("total_spent"),
+        money("total_refunded"),
+        "updated_at",
+    ]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     actions = ["credit_or_adjust"]
@@ -50,7 +59,15 @@ class WalletAdmin(ReadOnlyAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "wallet", "type", "amount", "demo_minutes", "balance_after", "reference"]
+    list_display = [
+        "created_at",
+        "wallet",
+        "type",
+        money("amount"),
+        "demo_minutes",
+        money("balance_after"),
+        "reference",
+    ]
     list_filter = ["type", "created_at"]
     search_fields = ["wallet__user__email", "reference", "payment_id", "subject_id"]
     list_select_related = ["wallet__user"]
@@ -64,7 +81,7 @@ class HoldAdmin(ReadOnlyAdmin):
         "wallet",
         "subject_type",
         "subject_id",
-        "amount",
+        money("amount"),
         "demo_minutes",
         "status",
         "settled_at",
