@@ -9,3 +9,6 @@ DEBUG = env.bool("DEBUG", default=True)
 if DEBUG and not env.list("CORS_ALLOWED_ORIGINS", default=[]):
     CORS_ALLOWED_ORIGINS = ["http://localhost:5173", "http://localhost:3000"]
     CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
+
+# A webhook receiver on this machine is what development needs; base.py decided before DEBUG was known here.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)

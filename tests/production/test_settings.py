@@ -99,3 +99,14 @@ def test_env_example_copied_as_it_is_gives_a_working_local_setup(tmp_path):
     assert check.returncode == 0, check.stderr
     assert list(elsewhere.iterdir()) == []  # an empty metrics directory is "unset", not "write here"
     assert seen.stdout.split() == ["True", "True", "local", "['http://localhost:5173']", "['http://localhost:5173']"]
+
+
+def test_the_embedded_default_lets_webhooks_reach_this_machine():
+    local = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.WEBHOOK_ALLOW_PRIVATE_URLS)"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert local.stdout.strip() == "True"
