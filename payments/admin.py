@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
 from config.admin import ReadOnlyAdmin, ask_then_apply, money
-from payments.models import Order, Payment, Refund, WebhookEvent
+from payments.models import Order, Payment, ReconcileRun, Refund, WebhookEvent
 from payments.services import payment_unrefunded, refund_start
 from wallet.admin import can_write_ledger
 
@@ -126,3 +126,19 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "event", "received_at", "processed_at"]
     list_filter = ["event", "received_at"]
     search_fields = ["event_id"]
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "ok",
+        "since",
+        "payments_seen",
+        "credited",
+        "needs_attention",
+        "refund_differences",
+        "summary",
+    ]
+    list_filter = ["ok", "started_at"]
+    date_hierarchy = "started_at"

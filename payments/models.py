@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from config.checks import CheckRun
+
 
 class Order(models.Model):
     """A Razorpay order: what the user asked to pay. The amount credited is always this one."""
@@ -126,3 +128,20 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.event_id}"
+
+
+class ReconcileRun(CheckRun):
+    """A run of the reconciliation with Razorpay (`manage.py reconcile_payments`, and beat every
+    `PAYMENTS_RECONCILE_INTERVAL_SECONDS`). Not ok when anything differed: a payment credited only
+    now, one flagged or of an unknown order, a refund we had missed."""
+
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    payments_seen = models.PositiveIntegerField(default=0)
+    credited = models.PositiveIntegerField(default=0, help_text="Captured at Razorpay, credited only by this run.")
+    needs_attention = models.PositiveIntegerField(default=0, help_text="Flagged amounts and unknown orders.")
+    refund_differences = models.PositiveIntegerField(default=0)
+
+    class Meta(CheckRun.Meta):
+        verbose_name = "reconciliation with Razorpay"
+        verbose_name_plural = "reconciliations with Razorpay"

@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from config import metrics
+from config.checks import check_run_finish
+from config.exceptions import DomainError
 from payments import razorpay_client
 from payments.exceptions import (
     InvalidPaymentSignature,
@@ -40,7 +42,7 @@ from payments.exceptions import (
     RefundNotAllowed,
     UnknownOrder,
 )
-from payments.models import Order, Payment, Refund, WebhookEvent
+from payments.models import Order, Payment, ReconcileRun, Refund, WebhookEvent
 from payments.razorpay_client import RazorpayPayment
 from wallet.models import Subject, SubjectType
 from wallet.selectors import WalletDetails, wallet_details
@@ -283,6 +285,17 @@ class ReconciledPayment:
     payment: RazorpayPayment
     outcome: CaptureOutcome
 
+    @property
+    def needs_attention(self) -> bool:
+        return self.outcome in (CaptureOutcome.FLAGGED, CaptureOutcome.UNKNOWN_ORDER)
+
+    def __str__(self) -> str:
+        payment = self.payment
+        return (
+            f"{payment.id}  {payment.order_id or '-'}  "
+            f"{payment.currency} {Decimal(payment.amount_paise) / 100:.2f}  {self.outcome}"
+        )
+
 
 def payment_reconcile(*, since: datetime, until: datetime | None = None) -> list[ReconciledPayment]:
     """Credit every payment Razorpay captured in the window that our ledger lacks; safe to repeat.
@@ -482,6 +495,13 @@ class ReconciledRefund:
     refund: razorpay_client.RazorpayRefund
     difference: str
 
+    def __str__(self) -> str:
+        refund = self.refund
+        return (
+            f"{refund.id}  {refund.payment_id}  INR {Decimal(refund.amount_paise) / 100:.2f}  "
+            f"{refund.status} at Razorpay: {self.difference}"
+        )
+
 
 def refund_reconcile(*, since: datetime, until: datetime | None = None) -> list[ReconciledRefund]:
     """Compare Razorpay's refunds of the payments captured in the window with ours, and apply what
@@ -505,3 +525,42 @@ def refund_reconcile(*, since: datetime, until: datetime | None = None) -> list[
                 _refund_advance(refund.pk, status, razorpay_refund_id=reported.id)
             differences.append(ReconciledRefund(refund=reported, difference=difference))
     return differences
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    run: ReconcileRun
+    payments: list[ReconciledPayment]
+    refunds: list[ReconciledRefund]
+
+
+def payments_reconcile_run(*, since: datetime, until: datetime) -> Reconciliation:
+    """`payment_reconcile` then `refund_reconcile` over the window, kept as a `ReconcileRun` (also
+    when Razorpay cannot be reached: the run says so, and the error is raised again). Raises
+    `PaymentsNotConfigured` before recording anything when there is no Razorpay to ask."""
+    if not razorpay_client.is_configured():
+        raise PaymentsNotConfigured()
+    run = ReconcileRun.objects.create(since=since, until=until)
+    try:
+        payments = payment_reconcile(since=since, until=until)
+        refunds = refund_reconcile(since=since, until=until)
+    except DomainError as exc:
+        check_run_finish(run, ok=None, summary=f"{exc.code}: {exc.detail}", lines=[])
+        raise
+    differing = [result for result in payments if result.outcome != CaptureOutcome.ALREADY_CREDITED]
+    credited = sum(result.outcome == CaptureOutcome.CREDITED for result in payments)
+    attention = sum(result.needs_attention for result in payments)
+    check_run_finish(
+        run,
+        ok=not differing and not refunds,
+        summary=(
+            f"{len(payments)} captured payments: {credited} credited only now, {attention} need attention; "
+            f"{len(refunds)} refunds differed"
+        ),
+        lines=[str(result) for result in differing] + [str(refund) for refund in refunds],
+        payments_seen=len(payments),
+        credited=credited,
+        needs_attention=attention,
+        refund_differences=len(refunds),
+    )
+    return Reconciliation(run=run, payments=payments, refunds=refunds)

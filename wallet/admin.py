@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from accounts.authentication import signed_in_user
 from config.admin import ReadOnlyAdmin, ask_then_apply, money
 from wallet.forms import AdjustmentForm
-from wallet.models import Hold, Transaction, Wallet
+from wallet.models import AuditRun, Hold, Transaction, Wallet
 from wallet.services import wallet_adjust
 
 
@@ -89,3 +89,10 @@ class HoldAdmin(ReadOnlyAdmin):
     list_filter = ["status", "subject_type", "created_at"]
     search_fields = ["wallet__user__email", "subject_id"]
     list_select_related = ["wallet__user"]
+
+
+@admin.register(AuditRun)
+class AuditRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "ok", "wallets_checked", "lines_replayed", "mismatches", "finished_at"]
+    list_filter = ["ok", "started_at"]
+    date_hierarchy = "started_at"

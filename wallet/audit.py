@@ -14,7 +14,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from wallet.models import ZERO, Hold, SubjectType, Transaction, Wallet
+from config.checks import check_run_finish
+from wallet.models import ZERO, AuditRun, Hold, SubjectType, Transaction, Wallet
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,42 @@ class LedgerMismatch:
     recorded: Decimal
     replayed: Decimal
 
+    def __str__(self) -> str:
+        return (
+            f"wallet {self.wallet_id} ({self.user_email}): {self.figure} is {self.recorded}, "
+            f"its ledger says {self.replayed}"
+        )
+
 
 @dataclass
 class LedgerAudit:
     wallets_checked: int = 0
     lines_replayed: int = 0
     mismatches: list[LedgerMismatch] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        checked = f"{self.wallets_checked} wallets, {self.lines_replayed} ledger lines checked"
+        if not self.mismatches:
+            return f"{checked}: no mismatch."
+        wallets = len({mismatch.wallet_id for mismatch in self.mismatches})
+        return f"{checked}: {len(self.mismatches)} mismatches in {wallets} wallets."
+
+
+def wallet_audit_run() -> AuditRun:
+    """Audit every wallet and keep what it found, for the operations dashboard and the admin."""
+    run = AuditRun.objects.create()
+    audit = wallet_audit()
+    check_run_finish(
+        run,
+        ok=not audit.mismatches,
+        summary=audit.summary,
+        lines=[str(mismatch) for mismatch in audit.mismatches],
+        wallets_checked=audit.wallets_checked,
+        lines_replayed=audit.lines_replayed,
+        mismatches=len(audit.mismatches),
+    )
+    return run
 
 
 @contextmanager

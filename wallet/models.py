@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
+from config.checks import CheckRun
+
 ZERO = Decimal("0.00")
 
 
@@ -190,3 +192,14 @@ class Transaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Transactions are immutable.")
+
+
+class AuditRun(CheckRun):
+    """A run of the ledger audit (`manage.py audit_ledger`, and beat every `LEDGER_AUDIT_INTERVAL_SECONDS`)."""
+
+    wallets_checked = models.PositiveIntegerField(default=0)
+    lines_replayed = models.PositiveBigIntegerField(default=0)
+    mismatches = models.PositiveIntegerField(default=0)
+
+    class Meta(CheckRun.Meta):
+        verbose_name = "ledger audit"

@@ -315,11 +315,19 @@ TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_QUEUE_TIMEOUT_SECON
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15)
 # How often Celery beat runs the reaper, which acts on jobs past their deadline.
 TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=60)
+# How often beat replays every wallet's ledger (`audit_ledger`), and how often it compares the
+# payments and refunds of the last PAYMENTS_RECONCILE_WINDOW_HOURS with Razorpay's (`reconcile_payments`,
+# only with Razorpay keys); the operations dashboard shows the last run of each.
+LEDGER_AUDIT_INTERVAL_SECONDS = env.int("LEDGER_AUDIT_INTERVAL_SECONDS", default=86400)
+PAYMENTS_RECONCILE_INTERVAL_SECONDS = env.int("PAYMENTS_RECONCILE_INTERVAL_SECONDS", default=3600)
+PAYMENTS_RECONCILE_WINDOW_HOURS = env.int("PAYMENTS_RECONCILE_WINDOW_HOURS", default=48)
 CELERY_BEAT_SCHEDULE = {
     "reap-transcriptions": {"task": "transcriptions.reap", "schedule": TRANSCRIPTION_REAPER_INTERVAL_SECONDS},
     "purge-expired-audio": {"task": "audio.purge_expired", "schedule": AUDIO_RETENTION_INTERVAL_SECONDS},
     "clean-up-storage": {"task": "audio.clean_up_storage", "schedule": STORED_FILE_DELETION_RETRY_SECONDS},
     "dispatch-webhooks": {"task": "webhooks.dispatch_due", "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS},
+    "audit-ledger": {"task": "wallet.audit_ledger", "schedule": LEDGER_AUDIT_INTERVAL_SECONDS},
+    "reconcile-payments": {"task": "payments.reconcile", "schedule": PAYMENTS_RECONCILE_INTERVAL_SECONDS},
 }
 _LONGEST_JOB_SECONDS = (
     TRANSCRIPTION_TIME_LIMIT_BASE_SECONDS + TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND * MAX_AUDIO_MINUTES * 60 + 60

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -7,7 +8,8 @@ from django.core.management import CommandError, call_command
 from responses import matchers
 
 from payments import razorpay_client
-from payments.models import Payment
+from payments.models import Payment, ReconcileRun
+from payments.tasks import reconcile as reconcile_task
 from tests.payments.fakes import BASE_URL, new_payment_id, payment_entity, post_webhook, verify_body, webhook_event
 from wallet.models import Transaction
 
@@ -72,6 +74,12 @@ def test_reconcile_credits_what_we_missed_reports_the_rest_and_is_safe_to_repeat
 
     assert second.splitlines()[-2] == "credited: 0, already credited: 2, flagged: 1, unknown order: 1"
     assert credited(user) == [Decimal("10.00"), Decimal("20.00")]
+    # Each run is kept for the dashboard, with what differed (never what agreed).
+    first_run, second_run = ReconcileRun.objects.order_by("started_at")
+    assert (first_run.ok, first_run.payments_seen, first_run.credited, first_run.needs_attention) == (False, 4, 1, 2)
+    assert first_run.report.splitlines() == [lines[0].strip(), lines[2].strip(), lines[3].strip()]
+    assert first_run.summary == "4 captured payments: 1 credited only now, 2 need attention; 0 refunds differed"
+    assert (second_run.ok, second_run.credited, second_run.needs_attention) == (False, 0, 2)
 
 
 @pytest.mark.django_db
@@ -85,6 +93,30 @@ def test_reconcile_after_a_webhook_credits_nothing_more(client, user, order, raz
 
     assert "already credited" in out
     assert credited(user) == [Decimal("100.00")]
+    run = ReconcileRun.objects.get()
+    assert (run.ok, run.payments_seen, run.report) == (True, 1, "")
+
+
+@pytest.mark.django_db
+def test_beat_reconciles_the_last_window_and_keeps_the_run(user, order, razorpay_api, no_refunds, settings):
+    settings.PAYMENTS_RECONCILE_WINDOW_HOURS = 6
+    entity = payment_entity(payment_id=new_payment_id(), order_id=order.razorpay_order_id, amount_paise=10000)
+    listed = razorpay_api.get(PAYMENTS_URL, json=listing(entity))
+
+    reconcile_task.delay()
+
+    query = listed.calls[0].request.params
+    assert int(query["to"]) - int(query["from"]) == 6 * 3600
+    run = ReconcileRun.objects.get()
+    assert (run.ok, run.credited, run.until - run.since) == (False, 1, timedelta(hours=6))
+    assert credited(user) == [Decimal("100.00")]
+
+
+@pytest.mark.django_db
+def test_beat_without_razorpay_keys_keeps_no_run(settings):
+    reconcile_task.delay()
+
+    assert not ReconcileRun.objects.exists()
 
 
 @pytest.mark.django_db
@@ -147,5 +179,8 @@ def test_reconcile_with_razorpay_failing_credits_nothing_and_says_so(user, order
 
     with pytest.raises(CommandError, match="payment_provider_unavailable"):
         reconcile()
+    reconcile_task.delay()  # beat's run says so too, and raises nothing
 
     assert credited(user) == []
+    runs = ReconcileRun.objects.all()
+    assert [(run.ok, run.summary.split(":")[0]) for run in runs] == [(None, "payment_provider_unavailable")] * 2

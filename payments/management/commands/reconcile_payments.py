@@ -1,13 +1,12 @@
 import re
 from collections import Counter
 from datetime import timedelta
-from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from payments.services import CaptureOutcome, payment_reconcile, refund_reconcile
+from payments.services import CaptureOutcome, payments_reconcile_run
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -23,7 +22,8 @@ class Command(BaseCommand):
     help = (
         "Compare the payments Razorpay captured in a recent window with our ledger and credit any "
         "that were never credited (each payment id at most once, so it is safe to run repeatedly); "
-        "then compare the refunds of those payments and apply any we missed. Exits 1 on a refund difference."
+        "then compare the refunds of those payments and apply any we missed. Exits 1 on a refund difference. "
+        "Each run is kept for the operations dashboard."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,34 +39,22 @@ class Command(BaseCommand):
         until = timezone.now()
         start = until - window
         try:
-            results = payment_reconcile(since=start, until=until)
-            refunds = refund_reconcile(since=start, until=until)
+            reconciliation = payments_reconcile_run(since=start, until=until)
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from exc
 
+        results, refunds = reconciliation.payments, reconciliation.refunds
         self.stdout.write(
             f"Razorpay payments captured from {start:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC: {len(results)}"
         )
         for result in results:
-            payment = result.payment
-            line = (
-                f"  {payment.id}  {payment.order_id or '-'}  "
-                f"{payment.currency} {Decimal(payment.amount_paise) / 100:.2f}  {result.outcome}"
-            )
-            attention = result.outcome in (CaptureOutcome.FLAGGED, CaptureOutcome.UNKNOWN_ORDER)
-            self.stdout.write(self.style.WARNING(line) if attention else line)
+            self.stdout.write(self.style.WARNING(f"  {result}") if result.needs_attention else f"  {result}")
         counts = Counter(result.outcome for result in results)
         self.stdout.write(
             ", ".join(f"{outcome.name.lower().replace('_', ' ')}: {counts[outcome]}" for outcome in CaptureOutcome)
         )
         self.stdout.write(f"Refunds differing from Razorpay's (now applied): {len(refunds)}")
         for difference in refunds:
-            refund = difference.refund
-            self.stdout.write(
-                self.style.WARNING(
-                    f"  {refund.id}  {refund.payment_id}  INR {Decimal(refund.amount_paise) / 100:.2f}  "
-                    f"{refund.status} at Razorpay: {difference.difference}"
-                )
-            )
+            self.stdout.write(self.style.WARNING(f"  {difference}"))
         if refunds:
             raise SystemExit(1)
