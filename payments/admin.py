@@ -59,6 +59,14 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
+REFUND_OUTCOMES: dict[str, str] = {
+    Refund.Status.PENDING: "Razorpay has not answered; the wallet holds the amount until it does.",
+    Refund.Status.CREATED: "the wallet holds the amount until Razorpay has paid it back.",
+    Refund.Status.PROCESSED: "paid back to the card, out of the wallet.",
+    Refund.Status.FAILED: "Razorpay refused it; the wallet keeps the amount.",
+}
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = [
@@ -89,7 +97,7 @@ class PaymentAdmin(admin.ModelAdmin):
             refund = refund_start(
                 payment=payment, amount=amount, reason=data["reason"], created_by=signed_in_user(request)
             )
-            return f"refund of ₹{refund.amount} {refund.status} (the wallet holds it until Razorpay has paid it back)."
+            return f"refund of ₹{refund.amount} {refund.status}: {REFUND_OUTCOMES[refund.status]}"
 
         return ask_then_apply(
             self,

@@ -4,9 +4,42 @@ Playwright never downloads a browser here."""
 
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
+from uuid import uuid4
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from accounts.models import User
+from accounts.services import user_issue_tokens
+from audio.models import DirectUpload, PendingFileDeletion
+from payments.models import Refund
+from tests.factories import (
+    AudioFileFactory,
+    EndedSessionFactory,
+    PaymentFactory,
+    TranscriptionFactory,
+    UserFactory,
+    WebhookEventFactory,
+)
+
+# Fixtures of the other tests, for the actions that need them: Razorpay mocked at the HTTP layer,
+# real audio, and a local fake of OpenAI's API.
+from tests.payments.conftest import razorpay_api, razorpay_keys  # noqa: F401
+from tests.transcriptions.conftest import (  # noqa: F401
+    audio_dir,
+    fake_openai,
+    make_audio_file,
+    ninety_seconds_wav,
+    phrase_wav,
+    speech_wav,
+)
+from transcriptions.models import wallet_subject
+from wallet.services import wallet_credit, wallet_reserve
+from webhooks.models import Delivery, Endpoint, SigningSecret
 
 # Playwright's sync API keeps an event loop in the test's thread; the ORM calls the tests make
 # beside it are still plain synchronous calls.
@@ -69,9 +102,81 @@ def page(browser, live_server) -> Page:
     context.close()
 
 
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "pw-admin-browser-1"
+
+
+@pytest.fixture
+def superuser() -> User:
+    return User.objects.create_superuser(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def customer() -> User:
+    """A user with a row in every table the admin shows."""
+    user = UserFactory()
+    payment = PaymentFactory(order__user=user)
+    wallet_credit(user=user, amount=payment.order.amount, payment_id=payment.razorpay_payment_id)
+    audio = AudioFileFactory(user=user)
+    job = TranscriptionFactory(user=user, audio_file=audio, status="completed", text="Hello.")
+    wallet_reserve(user=user, subject=wallet_subject(uuid4()), minutes=Decimal("1.00"))
+    Refund.objects.create(payment=payment, amount=Decimal("10.00"), from_wallet=Decimal("10.00"), source="dashboard")
+    endpoint = Endpoint.objects.create(
+        user=user, url="https://hooks.example.com/in", events=["transcription.completed"]
+    )
+    Delivery.objects.create(
+        user=user,
+        endpoint=endpoint,
+        url=endpoint.url,
+        event_id="msg_1",
+        event_type="transcription.completed",
+        payload={},
+    )
+    SigningSecret.objects.create(user=user)
+    PendingFileDeletion.objects.create(name=f"audio_files/{user.pk}/gone.mp3", attempts=1, last_error="503")
+    DirectUpload.objects.create(
+        user=user,
+        key=f"audio_files/{user.pk}/{uuid4()}",
+        original_filename="big.wav",
+        size_bytes=10,
+        expires_at=job.created_at,
+    )
+    WebhookEventFactory()
+    EndedSessionFactory(user=user)
+    user_issue_tokens(user=user)
+    return user
+
+
 def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/admin/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
+
+
+def action_names(page: Page, changelist: str) -> set[str]:
+    """The actions a list offers the signed-in user."""
+    page.goto(changelist)
+    return set(page.eval_on_selector_all("select[name=action] option", "options => options.map(o => o.value)")) - {""}
+
+
+def run_action(page: Page, changelist: str, pk: object, action: str, **fields: str) -> str:
+    """Run `action` on one row of a list as an admin does: tick its box, choose the action, fill its
+    confirmation form (`reason=...` fills `#id_reason`), apply. Returns the messages shown, after
+    checking none of them is an error."""
+    page.goto(changelist)
+    page.check(f"input[name=_selected_action][value='{pk}']")
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    page.click("input[name=apply]")
+    messages = (page.text_content(".messagelist") or "").strip()
+    assert page.locator(".messagelist .error").count() == 0, messages
+    return messages
+
+
+def logged(obj: Model) -> list[str]:
+    """What the admin log says was done to `obj`, oldest first."""
+    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+    return [entry.get_change_message() for entry in entries.order_by("pk")]

@@ -3,7 +3,6 @@ action through its confirmation form (checked through the API and the ledger), a
 user who never sees a money action."""
 
 from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 from django.contrib import admin
@@ -13,66 +12,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_issue_tokens
-from audio.models import DirectUpload, PendingFileDeletion
-from payments.models import Refund
-from tests.browser.conftest import sign_in
-from tests.factories import (
-    AudioFileFactory,
-    EndedSessionFactory,
-    PaymentFactory,
-    TranscriptionFactory,
-    UserFactory,
-    WebhookEventFactory,
-)
-from transcriptions.models import wallet_subject
+from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from wallet.models import Transaction, Wallet
-from wallet.services import wallet_credit, wallet_reserve
-from webhooks.models import Delivery, Endpoint, SigningSecret
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the browser's server reads what the test committed
-
-ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "pw-admin-browser-1"
-
-
-@pytest.fixture
-def superuser() -> User:
-    return User.objects.create_superuser(ADMIN_EMAIL, ADMIN_PASSWORD)
-
-
-@pytest.fixture
-def customer() -> User:
-    """A user with a row in every table the admin shows."""
-    user = UserFactory()
-    payment = PaymentFactory(order__user=user)
-    wallet_credit(user=user, amount=payment.order.amount, payment_id=payment.razorpay_payment_id)
-    audio = AudioFileFactory(user=user)
-    job = TranscriptionFactory(user=user, audio_file=audio, status="completed", text="Hello.")
-    wallet_reserve(user=user, subject=wallet_subject(uuid4()), minutes=Decimal("1.00"))
-    Refund.objects.create(payment=payment, amount=Decimal("10.00"), from_wallet=Decimal("10.00"), source="dashboard")
-    endpoint = Endpoint.objects.create(
-        user=user, url="https://hooks.example.com/in", events=["transcription.completed"]
-    )
-    Delivery.objects.create(
-        user=user,
-        endpoint=endpoint,
-        url=endpoint.url,
-        event_id="msg_1",
-        event_type="transcription.completed",
-        payload={},
-    )
-    SigningSecret.objects.create(user=user)
-    PendingFileDeletion.objects.create(name=f"audio_files/{user.pk}/gone.mp3", attempts=1, last_error="503")
-    DirectUpload.objects.create(
-        user=user,
-        key=f"audio_files/{user.pk}/{uuid4()}",
-        original_filename="big.wav",
-        size_bytes=10,
-        expires_at=job.created_at,
-    )
-    WebhookEventFactory()
-    EndedSessionFactory(user=user)
-    user_issue_tokens(user=user)
-    return user
 
 
 def test_every_list_and_record_page_opens_with_nothing_failing(page, superuser, customer):
