@@ -22,8 +22,9 @@ ROLES: dict[str, list[str]] = {
 
 def ensure_roles(sender: AppConfig, **kwargs: Any) -> None:
     """Receives `post_migrate`: each role's group with exactly its permissions (view all, plus its
-    own). Acts once, for the last app, when every app's permissions exist."""
-    if sender is not list(apps.get_app_configs())[-1]:
+    own). Acts once, for the last app with models (the only ones `migrate` signals), when every
+    app's permissions exist."""
+    if sender is not [config for config in apps.get_app_configs() if config.models_module is not None][-1]:
         return
     viewing = Permission.objects.filter(content_type__app_label__in=APPS, codename__startswith="view_")
     for name, extra in ROLES.items():

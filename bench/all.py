@@ -22,6 +22,7 @@ from bench.common import MYSQL_URL, Row, ensure_database, production_env
 BENCHMARKS = {
     "http_overhead": ("Request overhead: gunicorn, 2 workers, wrk on loopback", {}),
     "lists": ("Transcription list, 100,000 rows, MariaDB", {}),
+    "dashboard": ("Operations dashboard over 100,000 jobs in 30 days, MariaDB", {}),
     "wallet": ("Wallet: 16 processes paying from one wallet, MariaDB", {}),
     "upload": ("Uploads to a gunicorn worker", {}),
     "transcribe": ("Transcription engine and CSV export (MariaDB)", {}),

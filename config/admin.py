@@ -15,6 +15,11 @@ from config.exceptions import DomainError
 CURRENCY_SYMBOLS = {"INR": "₹"}
 
 
+def rupees(amount: Decimal) -> str:
+    """An amount with its currency, as people read it: `₹1,250.00`."""
+    return f"{CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + ' ')}{amount:,.2f}"
+
+
 def money(field: str, description: str = "", *, paise: bool = False) -> Callable[[Any], str]:
     """A list column showing a money field with its currency (`₹1,250.00`), sortable by the field."""
 
@@ -23,8 +28,7 @@ def money(field: str, description: str = "", *, paise: bool = False) -> Callable
         value = getattr(obj, field)
         if value is None:
             return "-"
-        amount = Decimal(value) / 100 if paise else Decimal(value)
-        return f"{CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + ' ')}{amount:,.2f}"
+        return rupees(Decimal(value) / 100 if paise else Decimal(value))
 
     return show
 

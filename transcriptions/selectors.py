@@ -1,7 +1,9 @@
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
 from audio.models import AudioFile
@@ -43,3 +45,59 @@ def transcription_iter_batched(*, queryset: QuerySet[Transcription], fields: lis
         batch_ids = ids[offset : offset + EXPORT_BATCH_SIZE]
         rows = Transcription.objects.only(*fields).in_bulk(batch_ids)
         yield from (rows[pk] for pk in batch_ids if pk in rows)
+
+
+# --- Operations ------------------------------------------------------------------------------
+
+# What an operator's lists of jobs need, and never the text or segments.
+SUMMARY_FIELDS = ("id", "user__email", "audio_filename", "status", "engine", "error_code", "created_at", "deadline_at")
+
+
+@dataclass(frozen=True)
+class JobCount:
+    """How many jobs of one status, engine and error code were created since each of three moments."""
+
+    status: str
+    engine: str
+    error_code: str
+    today: int
+    week: int
+    month: int
+
+
+def transcription_job_counts(*, month: datetime, week: datetime, today: datetime) -> list[JobCount]:
+    """Jobs created since `month`, by status, engine and error code, with how many of them since
+    `week` and since `today`. One aggregate query over the (created_at, status, engine, error_code)
+    index; deleted transcripts count, as their work was done."""
+    rows = (
+        Transcription.objects.filter(created_at__gte=month)
+        .values("status", "engine", "error_code")
+        .annotate(
+            today=Count("pk", filter=Q(created_at__gte=today)),
+            week=Count("pk", filter=Q(created_at__gte=week)),
+            month=Count("pk"),
+        )
+        .order_by("status", "engine", "error_code")
+    )
+    return [JobCount(**row) for row in rows]
+
+
+def transcription_stuck(*, now: datetime) -> QuerySet[Transcription]:
+    """Jobs still pending or processing past their deadline, oldest deadline first: the reaper
+    acts on these each minute, so any that stay mean it is not running."""
+    return (
+        Transcription.objects.filter(status__in=ACTIVE_STATUSES, deadline_at__lt=now)
+        .select_related("user")
+        .only(*SUMMARY_FIELDS)
+        .order_by("deadline_at")
+    )
+
+
+def transcription_failed_since(*, since: datetime) -> QuerySet[Transcription]:
+    """Jobs created since `since` that failed, newest first."""
+    return (
+        Transcription.objects.filter(created_at__gte=since, status=Transcription.Status.FAILED)
+        .select_related("user")
+        .only(*SUMMARY_FIELDS)
+        .order_by("-created_at")
+    )

@@ -13,6 +13,7 @@ a copy outlives a failed bump by at most DETAILS_SECONDS.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -60,3 +61,25 @@ def _bump(user_id: UserId) -> None:
     except ValueError:  # no version yet (or it was evicted): start one
         if not cache.add(version_key, 1, timeout=None):
             cache.incr(version_key)
+
+
+# --- Settled days of the ledger ----------------------------------------------------------------
+
+# Ledger lines are never changed or deleted, and each is dated when it is written: once a day has
+# ended (and every transaction that began in it has committed), its totals are final.
+LEDGER_DAY_FORMAT = 1
+LEDGER_DAY_SECONDS = 40 * 24 * 3600  # longer than the dashboard looks back
+
+
+def _day_key(day: date) -> str:
+    return f"ledger-day:v{LEDGER_DAY_FORMAT}:{day.isoformat()}"
+
+
+def ledger_days_get(*, days: list[date]) -> dict[date, Any]:
+    """The totals cached for each of `days` that has them."""
+    found = cache.get_many([_day_key(day) for day in days])
+    return {day: found[_day_key(day)] for day in days if _day_key(day) in found}
+
+
+def ledger_days_set(*, totals: dict[date, Any]) -> None:
+    cache.set_many({_day_key(day): value for day, value in totals.items()}, LEDGER_DAY_SECONDS)

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from wallet.cache import details_get, details_set
-from wallet.models import Transaction, Wallet
+from wallet.cache import details_get, details_set, ledger_days_get, ledger_days_set
+from wallet.models import ZERO, AuditRun, SubjectType, Transaction, Wallet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -65,3 +68,93 @@ def _details_of(wallet: Wallet) -> WalletDetails:
 def transaction_list(*, user: User) -> QuerySet[Transaction]:
     """The user's own ledger, newest first."""
     return Transaction.objects.filter(wallet__user=user).order_by("-created_at", "-id")
+
+
+# --- Operations ------------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerDay:
+    """What the ledger recorded in one day (UTC), across every wallet. Money in rupees, money out
+    as positive figures."""
+
+    day: date
+    top_ups: Decimal = ZERO  # paid in through Razorpay
+    top_up_count: int = 0
+    card_refunds: Decimal = ZERO  # paid back to cards through Razorpay refunds
+    charged: Decimal = ZERO  # captured for transcriptions
+    charges_refunded: Decimal = ZERO  # transcriptions' costs given back to wallets
+    adjustments: Decimal = ZERO  # admins' corrections, net
+    paid_minutes: Decimal = ZERO
+    demo_minutes: Decimal = ZERO
+
+    @property
+    def revenue(self) -> Decimal:
+        """Captured transcription revenue net of what was given back."""
+        return self.charged - self.charges_refunded
+
+    def __add__(self, other: LedgerDay) -> LedgerDay:
+        added = {field.name: getattr(self, field.name) + getattr(other, field.name) for field in fields(self)[1:]}
+        return LedgerDay(day=min(self.day, other.day), **added)
+
+
+# A day's totals are kept once it has been over this long: longer than any transaction that
+# dated a line just before midnight takes to commit.
+SETTLED_AFTER = timedelta(minutes=10)
+
+
+def ledger_days(*, first: date, last: date) -> list[LedgerDay]:
+    """Every day from `first` to `last` (UTC), oldest first, each with its totals (zero on a quiet
+    day). Days long over come from the cache (`wallet.cache`); the rest from one aggregate query
+    over the (created_at, type, ...) index."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    settled_before = timezone.now() - SETTLED_AFTER
+    settled = [day for day in days if _start(day) + timedelta(days=1) <= settled_before]
+    totals: dict[date, LedgerDay] = ledger_days_get(days=settled)
+    missing = [day for day in days if day not in totals]
+    if missing:
+        counted = _ledger_totals(first=missing[0], last=missing[-1])
+        totals.update((day, counted[day]) for day in missing)
+        ledger_days_set(totals={day: counted[day] for day in missing if day in settled})
+    return [totals[day] for day in days]
+
+
+def _start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _ledger_totals(*, first: date, last: date) -> dict[date, LedgerDay]:
+    days = {first + timedelta(days=n): LedgerDay(day=first + timedelta(days=n)) for n in range((last - first).days + 1)}
+    rows = (
+        Transaction.objects.filter(created_at__gte=_start(first), created_at__lt=_start(last) + timedelta(days=1))
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "type", "subject_type")
+        .annotate(
+            money=Sum("amount"),
+            billed=Sum("minutes"),
+            demo=Sum("demo_minutes"),
+            paid_in=Count("id", filter=Q(amount__gt=0)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        totals = days[row["day"]]
+        kind, amount = row["type"], row["money"]
+        if kind == Transaction.Type.CREDIT:
+            totals.top_ups += amount
+            totals.top_up_count += row["paid_in"]
+        elif kind == Transaction.Type.DEBIT:
+            totals.charged -= amount
+            totals.paid_minutes += row["billed"] + row["demo"]  # a debit's demo minutes are negative
+            totals.demo_minutes -= row["demo"]
+        elif kind == Transaction.Type.REFUND and row["subject_type"] == SubjectType.PAYMENT_REFUND:
+            totals.card_refunds -= amount
+        elif kind == Transaction.Type.REFUND:
+            totals.charges_refunded += amount
+        else:
+            totals.adjustments += amount
+    return days
+
+
+def audit_last() -> AuditRun | None:
+    return AuditRun.objects.first()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "transcriptions",
     "payments",
     "webhooks",
+    "operations",
 ]
 
 MIDDLEWARE = [
