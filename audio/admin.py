@@ -7,7 +7,7 @@ from audio.models import AudioFile, PendingFileDeletion
 class AudioFileAdmin(admin.ModelAdmin):
     list_display = ["original_filename", "user", "format", "size_bytes", "duration_seconds", "created_at"]
     list_filter = ["format", "created_at"]
-    search_fields = ["original_filename", "user__email", "id"]
+    search_fields = ["=id", "original_filename", "user__email"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in AudioFile._meta.fields]
 

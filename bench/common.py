@@ -81,6 +81,34 @@ def throwaway_database(suffix: str) -> Iterator[None]:
         connection.creation.destroy_test_db(name, verbosity=0)
 
 
+# 0..99,999 from five copies of the digits (MySQL/MariaDB have no generate_series).
+DIGITS = "(" + " UNION ALL ".join(f"SELECT {d} AS d" for d in range(10)) + ")"
+NUMBERS = (
+    "SELECT a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d AS n "
+    f"FROM {DIGITS} a, {DIGITS} b, {DIGITS} c, {DIGITS} e, {DIGITS} f"
+)
+
+
+def copy_rows(model, template_pk, *, rows: int, copied: dict[str, str]) -> None:
+    """`rows` (at most 100,000) copies of one template row, each with the column expressions in
+    `copied` (of `n`, 0 to rows - 1, and the template's columns as `t.<column>`): one INSERT ... SELECT."""
+    from django.db import connection
+
+    assert rows <= 100_000, "NUMBERS counts to 99,999"
+
+    table, quote = model._meta.db_table, connection.ops.quote_name
+    # An auto-increment key is left to the database unless `copied` says otherwise.
+    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and field.column not in copied)]
+    columns = [field.column for field in fields]
+    select = ", ".join(copied.get(column, f"t.{quote(column)}") for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "
+            f"SELECT {select} FROM {table} t, ({NUMBERS}) numbers WHERE t.id = %s AND n < %s",
+            [model._meta.pk.get_db_prep_value(template_pk, connection), rows],
+        )
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True

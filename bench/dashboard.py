@@ -17,30 +17,11 @@ import os
 import statistics
 import time
 
-from bench.common import Row, print_rows, production_env, throwaway_database
-from bench.lists import NUMBERS
+from bench.common import Row, copy_rows, print_rows, production_env, throwaway_database
 
 TARGET_MS = 300
 # The rows go back 30 days from now, evenly.
 SPREAD_SECONDS = 30 * 24 * 3600
-
-
-def copy_rows(model, template_pk, *, rows: int, copied: dict[str, str]) -> None:
-    """`rows` copies of one template row, each with the column expressions in `copied` (of `n`,
-    0 to rows - 1, and the template's columns as `t.<column>`): one INSERT ... SELECT."""
-    from django.db import connection
-
-    table, quote = model._meta.db_table, connection.ops.quote_name
-    # An auto-increment key is left to the database unless `copied` says otherwise.
-    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and field.column not in copied)]
-    columns = [field.column for field in fields]
-    select = ", ".join(copied.get(column, f"t.{quote(column)}") for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "
-            f"SELECT {select} FROM {table} t, ({NUMBERS}) numbers WHERE t.id = %s AND n < %s",
-            [model._meta.pk.get_db_prep_value(template_pk, connection), rows],
-        )
 
 
 def pick(values: list[str]) -> str:

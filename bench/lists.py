@@ -17,23 +17,16 @@ import os
 import statistics
 import time
 
-from bench.common import Row, print_rows, production_env, throwaway_database
+from bench.common import Row, copy_rows, print_rows, production_env, throwaway_database
 
 PAGE_SIZE = 20
 DEEP_PAGE = 500
 TEXT = ("This is what was said in the meeting, more or less word for word. " * 15).strip()
-# 0..99,999 from five copies of the digits: one INSERT ... SELECT makes every row, portable to MySQL.
-DIGITS = "(" + " UNION ALL ".join(f"SELECT {d} AS d" for d in range(10)) + ")"
-NUMBERS = (
-    "SELECT a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d AS n "
-    f"FROM {DIGITS} a, {DIGITS} b, {DIGITS} c, {DIGITS} e, {DIGITS} f"
-)
 
 
 def make_rows(*, user, rows: int) -> None:
     """`rows` transcriptions for `user`, one a minute back in time, 1 in 20 failed: one template row
     through the ORM, copied by one INSERT ... SELECT with new ids, names, dates and statuses."""
-    from django.db import connection
     from django.utils import timezone
 
     from transcriptions.models import Transcription
@@ -56,22 +49,18 @@ def make_rows(*, user, rows: int) -> None:
         started_at=now,
         completed_at=now,
     )
-    copied = {
-        "id": "REPLACE(UUID(), '-', '')",
-        "audio_filename": "CONCAT('meeting-', n, '.mp3')",
-        "status": "IF(MOD(n, 20) = 0, 'failed', t.status)",
-        "created_at": "t.created_at - INTERVAL n MINUTE",
-        "updated_at": "t.created_at - INTERVAL n MINUTE",
-    }
-    columns = [field.column for field in Transcription._meta.concrete_fields]
-    select = ", ".join(copied.get(column, f"t.{connection.ops.quote_name(column)}") for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Transcription._meta.db_table} ({', '.join(map(connection.ops.quote_name, columns))}) "
-            f"SELECT {select} FROM {Transcription._meta.db_table} t, ({NUMBERS}) numbers "
-            "WHERE t.id = %s AND n BETWEEN 1 AND %s",
-            [Transcription._meta.pk.get_db_prep_value(template.pk, connection), rows - 1],
-        )
+    copy_rows(
+        Transcription,
+        template.pk,
+        rows=rows - 1,
+        copied={
+            "id": "REPLACE(UUID(), '-', '')",
+            "audio_filename": "CONCAT('meeting-', n + 1, '.mp3')",
+            "status": "IF(MOD(n + 1, 20) = 0, 'failed', t.status)",
+            "created_at": "t.created_at - INTERVAL (n + 1) MINUTE",
+            "updated_at": "t.created_at - INTERVAL (n + 1) MINUTE",
+        },
+    )
 
 
 def run(*, rows: int = 100_000, rounds: int = 40) -> list[Row]:

@@ -67,12 +67,14 @@ def ask_then_apply(
     if form.is_bound and form.is_valid():
         reason = form.cleaned_data.get("reason", "")
         for obj in queryset:
+            # Named before `apply` changes it, and after its kind (the admin capitalises a message).
+            name = f"{modeladmin.model._meta.verbose_name} {obj}"
             try:
                 outcome = apply(obj, form.cleaned_data)
             except DomainError as exc:
-                modeladmin.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
+                modeladmin.message_user(request, f"{name}: {exc.detail}", messages.ERROR)
                 continue
-            modeladmin.message_user(request, f"{obj}: {outcome}", messages.SUCCESS)
+            modeladmin.message_user(request, f"{name}: {outcome}", messages.SUCCESS)
             modeladmin.log_change(request, obj, f"{title}: {outcome} Reason: {reason}".strip())
         return None
     context = {

@@ -280,6 +280,11 @@ def _webhook_apply(*, event: str, payload: dict[str, Any]) -> None:
 # --- Reconciliation --------------------------------------------------------------------------
 
 
+def payments_configured() -> bool:
+    """Whether there are Razorpay keys to take payments (and reconcile them) with."""
+    return razorpay_client.is_configured()
+
+
 @dataclass(frozen=True)
 class ReconciledPayment:
     payment: RazorpayPayment

@@ -1,13 +1,29 @@
+from decimal import Decimal
 from types import SimpleNamespace
+from uuid import uuid4
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.models import User
 from accounts.services import user_issue_tokens
-from tests.factories import UserFactory
+from audio.models import DirectUpload, PendingFileDeletion
+from payments.models import ReconcileRun, Refund
+from tests.factories import (
+    AudioFileFactory,
+    EndedSessionFactory,
+    PaymentFactory,
+    TranscriptionFactory,
+    UserFactory,
+    WebhookEventFactory,
+)
 from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
+from transcriptions.models import wallet_subject
+from wallet.models import AuditRun
+from wallet.services import wallet_credit, wallet_reserve
+from webhooks.models import Delivery, Endpoint, SigningSecret
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +92,41 @@ def s3_storage(settings, seaweedfs):
     settings.AWS_S3_REGION_NAME = REGION
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}  # last: resets
     return SimpleNamespace(server=seaweedfs, bucket=bucket, keys=lambda: seaweedfs.keys(bucket))
+
+
+@pytest.fixture
+def customer(db) -> User:
+    """A user with a row in every table the admin shows."""
+    user = UserFactory()
+    payment = PaymentFactory(order__user=user)
+    wallet_credit(user=user, amount=payment.order.amount, payment_id=payment.razorpay_payment_id)
+    audio = AudioFileFactory(user=user)
+    job = TranscriptionFactory(user=user, audio_file=audio, status="completed", text="Hello.")
+    wallet_reserve(user=user, subject=wallet_subject(uuid4()), minutes=Decimal("1.00"))
+    Refund.objects.create(payment=payment, amount=Decimal("10.00"), from_wallet=Decimal("10.00"), source="dashboard")
+    endpoint = Endpoint.objects.create(
+        user=user, url="https://hooks.example.com/in", events=["transcription.completed"]
+    )
+    Delivery.objects.create(
+        user=user,
+        endpoint=endpoint,
+        url=endpoint.url,
+        event_id="msg_1",
+        event_type="transcription.completed",
+        payload={},
+    )
+    SigningSecret.objects.create(user=user)
+    PendingFileDeletion.objects.create(name=f"audio_files/{user.pk}/gone.mp3", attempts=1, last_error="503")
+    DirectUpload.objects.create(
+        user=user,
+        key=f"audio_files/{user.pk}/{uuid4()}",
+        original_filename="big.wav",
+        size_bytes=10,
+        expires_at=job.created_at,
+    )
+    WebhookEventFactory()
+    AuditRun.objects.create(ok=False, summary="1 wallets, 3 ledger lines checked: 1 mismatches in 1 wallets.")
+    ReconcileRun.objects.create(since=job.created_at, until=job.created_at, ok=None, summary="unreachable")
+    EndedSessionFactory(user=user)
+    user_issue_tokens(user=user)
+    return user

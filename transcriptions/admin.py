@@ -38,9 +38,22 @@ def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
 
 @admin.register(Transcription)
 class TranscriptionAdmin(admin.ModelAdmin):
-    list_display = ["audio_filename", "user", "status", "engine", "billable_minutes", money("amount"), "created_at"]
-    list_filter = ["status", "engine", "created_at"]
-    search_fields = ["audio_filename", "user__email", "id", "text"]
+    list_display = [
+        "audio_filename",
+        "user",
+        "status",
+        "engine",
+        "error_code",
+        "billable_minutes",
+        money("amount"),
+        "created_at",
+    ]
+    list_filter = ["status", "engine", "error_code", ("deleted_at", admin.EmptyFieldListFilter), "created_at"]
+    # Not the text: a substring search through every transcript reads the whole table, and
+    # support looks jobs up by who, which file or which id.
+    search_fields = ["=id", "audio_filename", "user__email"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # a filtered page would count the whole table too
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
     actions = ["retry", "requeue", "stop", refund_transcriptions]

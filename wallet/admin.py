@@ -68,8 +68,9 @@ class TransactionAdmin(ReadOnlyAdmin):
         money("balance_after"),
         "reference",
     ]
-    list_filter = ["type", "created_at"]
+    list_filter = ["type", "subject_type", "created_at"]
     search_fields = ["wallet__user__email", "reference", "payment_id", "subject_id"]
+    show_full_result_count = False  # a filtered page would count the whole ledger too
     list_select_related = ["wallet__user"]
     date_hierarchy = "created_at"
 

@@ -9,9 +9,10 @@ from webhooks.services import webhook_endpoint_disable, webhook_endpoint_enable
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "user", "events", "created_at", "disabled_at"]
-    list_filter = ["disabled_at"]
+    list_display = ["url", "user", "events", "created_at", "disabled_at", "disabled_reason"]
+    list_filter = [("disabled_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["url", "user__email"]
+    list_select_related = ["user"]
     readonly_fields = ["id", "user", "url", "events", "created_at", "disabled_at", "disabled_reason"]
     exclude = ["secret"]
     actions = ["disable", "enable"]
@@ -51,9 +52,11 @@ class EndpointAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event_type", "url", "status", "attempts", "last_status_code", "created_at"]
-    list_filter = ["status", "event_type"]
-    search_fields = ["event_id", "url", "user__email"]
+    list_display = ["event_type", "url", "status", "attempts", "last_status_code", "last_error", "created_at"]
+    list_filter = ["status", "event_type", "created_at"]
+    search_fields = ["=event_id", "url", "user__email"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # a filtered page would count the whole table too
     readonly_fields = [field.name for field in Delivery._meta.fields]
 
     def has_add_permission(self, request) -> bool:

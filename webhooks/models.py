@@ -17,6 +17,9 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+DISABLED_REASON_LENGTH = 255
+
+
 class Endpoint(models.Model):
     """A URL of a user's server that is told about the user's events, signed with its own secret."""
 
@@ -30,7 +33,7 @@ class Endpoint(models.Model):
     # Set when a delivery kept failing for WEBHOOK_RETRY_HOURS (or by an admin); nothing is sent
     # while set. A successful test delivery clears it.
     disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=255, blank=True)
+    disabled_reason = models.CharField(max_length=DISABLED_REASON_LENGTH, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -23,12 +23,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import Truncator
 from standardwebhooks import Webhook
 
 from accounts.models import User
 from webhooks.addresses import Target, checked_target
 from webhooks.exceptions import TooManyWebhookEndpoints, WebhookUrlNotAllowed
-from webhooks.models import WEBHOOK_TEST, Delivery, Endpoint, SigningSecret
+from webhooks.models import DISABLED_REASON_LENGTH, WEBHOOK_TEST, Delivery, Endpoint, SigningSecret
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,10 @@ def webhook_endpoint_delete(*, endpoint: Endpoint) -> None:
 
 
 def webhook_endpoint_disable(*, endpoint: Endpoint, reason: str) -> None:
-    """Send nothing more to it (an admin's decision); its pending deliveries fail when next due."""
-    Endpoint.objects.filter(pk=endpoint.pk).update(disabled_at=timezone.now(), disabled_reason=reason[:255])
+    """Send nothing more to it (an admin's decision); its pending deliveries fail when next due. A
+    reason longer than the field ends in "…" (the admin log keeps it whole)."""
+    reason = Truncator(reason).chars(DISABLED_REASON_LENGTH)
+    Endpoint.objects.filter(pk=endpoint.pk).update(disabled_at=timezone.now(), disabled_reason=reason)
 
 
 def webhook_endpoint_enable(*, endpoint: Endpoint) -> None:

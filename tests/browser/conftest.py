@@ -4,8 +4,6 @@ Playwright never downloads a browser here."""
 
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -14,17 +12,6 @@ from django.db.models import Model
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from accounts.models import User
-from accounts.services import user_issue_tokens
-from audio.models import DirectUpload, PendingFileDeletion
-from payments.models import Refund
-from tests.factories import (
-    AudioFileFactory,
-    EndedSessionFactory,
-    PaymentFactory,
-    TranscriptionFactory,
-    UserFactory,
-    WebhookEventFactory,
-)
 
 # Fixtures of the other tests, for the actions that need them: Razorpay mocked at the HTTP layer,
 # real audio, and a local fake of OpenAI's API.
@@ -37,9 +24,6 @@ from tests.transcriptions.conftest import (  # noqa: F401
     phrase_wav,
     speech_wav,
 )
-from transcriptions.models import wallet_subject
-from wallet.services import wallet_credit, wallet_reserve
-from webhooks.models import Delivery, Endpoint, SigningSecret
 
 # Playwright's sync API keeps an event loop in the test's thread; the ORM calls the tests make
 # beside it are still plain synchronous calls.
@@ -108,42 +92,6 @@ ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "pw-admin-browser-1"
 @pytest.fixture
 def superuser() -> User:
     return User.objects.create_superuser(ADMIN_EMAIL, ADMIN_PASSWORD)
-
-
-@pytest.fixture
-def customer() -> User:
-    """A user with a row in every table the admin shows."""
-    user = UserFactory()
-    payment = PaymentFactory(order__user=user)
-    wallet_credit(user=user, amount=payment.order.amount, payment_id=payment.razorpay_payment_id)
-    audio = AudioFileFactory(user=user)
-    job = TranscriptionFactory(user=user, audio_file=audio, status="completed", text="Hello.")
-    wallet_reserve(user=user, subject=wallet_subject(uuid4()), minutes=Decimal("1.00"))
-    Refund.objects.create(payment=payment, amount=Decimal("10.00"), from_wallet=Decimal("10.00"), source="dashboard")
-    endpoint = Endpoint.objects.create(
-        user=user, url="https://hooks.example.com/in", events=["transcription.completed"]
-    )
-    Delivery.objects.create(
-        user=user,
-        endpoint=endpoint,
-        url=endpoint.url,
-        event_id="msg_1",
-        event_type="transcription.completed",
-        payload={},
-    )
-    SigningSecret.objects.create(user=user)
-    PendingFileDeletion.objects.create(name=f"audio_files/{user.pk}/gone.mp3", attempts=1, last_error="503")
-    DirectUpload.objects.create(
-        user=user,
-        key=f"audio_files/{user.pk}/{uuid4()}",
-        original_filename="big.wav",
-        size_bytes=10,
-        expires_at=job.created_at,
-    )
-    WebhookEventFactory()
-    EndedSessionFactory(user=user)
-    user_issue_tokens(user=user)
-    return user
 
 
 def sign_in(page: Page, email: str, password: str) -> None:

@@ -120,7 +120,8 @@ def test_stopping_a_stuck_job_fails_it_and_releases_its_hold(page, superuser, pa
 
     message = run_action(page, JOBS, job.pk, "stop", reason="Its worker died")
 
-    assert "stopped: failed, its hold released." in message
+    # Named as it was when selected, after its kind (the admin capitalises the first letter).
+    assert message == f"Transcription {audio.original_filename} (processing): stopped: failed, its hold released."
     stopped = api.get(f"/api/transcriptions/{job.pk}/").json()
     assert (stopped["status"], stopped["error_code"]) == ("failed", "transcription_stopped")
     wallet = api.get("/api/wallet/details/").json()

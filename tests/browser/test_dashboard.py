@@ -22,7 +22,7 @@ def test_the_dashboard_shows_the_day_and_draws_its_charts(page, superuser):
 
     money = page.locator("#money tbody tr").all_inner_texts()
     assert money[0].split("\t") == ["Top-ups (Razorpay)", "₹500.00 (1)", "₹500.00 (1)", "₹500.00 (1)"]
-    assert "clean" in page.inner_text("#checks") and "never run" in page.inner_text("#checks")
+    assert "clean" in page.inner_text("#checks") and "not configured here" in page.inner_text("#checks")
     assert "stuck.mp3" in page.inner_text("#stuck")
     charts = page.locator("svg[role=img]")
     assert charts.count() == 2

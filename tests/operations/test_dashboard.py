@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from operations.charts import BOTTOM, HEIGHT, TOP, Series, nice_ceiling, stacked_bars
 from operations.dashboard import dashboard_build
-from payments.models import Refund
+from payments.models import ReconcileRun, Refund
 from payments.services import refund_subject
 from tests.factories import PaymentFactory, TranscriptionFactory, UserFactory
 from tests.wallet.conftest import fund
@@ -125,7 +125,19 @@ def test_each_figure_is_counted_in_its_window():
     assert [endpoint.url for endpoint in now.disabled_endpoints] == ["https://hooks.example.com/off"]
     assert len(now.flagged_payments) == 1 and [refund.shortfall for refund in now.refunds] == [D("50.00")]
     assert (now.audit.run.ok, now.audit.overdue) == (True, False)
-    assert (now.reconcile.run, now.reconcile.overdue) == (None, True)
+    assert (now.reconcile.run, now.reconcile.enabled, now.reconcile.overdue) == (None, False, False)
+
+
+def test_a_reconciliation_is_due_hourly_once_there_are_razorpay_keys(settings):
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_test_key", "secret"
+    never = dashboard_build().reconcile
+    ReconcileRun.objects.create(since=timezone.now(), until=timezone.now(), ok=True, summary="1 captured payments")
+    fresh = dashboard_build().reconcile
+    later = dashboard_build(now=timezone.now() + timedelta(hours=3)).reconcile
+
+    assert (never.enabled, never.run, never.overdue) == (True, None, True)
+    assert (fresh.run.ok, fresh.overdue) == (True, False)
+    assert (later.run, later.overdue) == (fresh.run, True)  # two intervals went by without a run
 
 
 def test_a_refund_unsettled_for_an_hour_is_listed_and_a_settled_one_is_not():
@@ -148,7 +160,7 @@ def test_the_page_shows_the_figures_the_checks_and_two_charts(staff_client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "₹500.00 <span" in html and "₹3.00" in html and "₹25.50" in html
-    assert "Ledger audit" in html and "clean" in html and "never run" in html
+    assert "Ledger audit" in html and "clean" in html and "not configured here" in html
     assert "stuck.mp3" in html and "transcription_engine_unavailable" in html
     assert "https://hooks.example.com/down" in html and "https://hooks.example.com/off" in html
     assert 'aria-label="Transcription revenue a day, last 30 days"' in html

@@ -189,3 +189,19 @@ def test_an_admin_disables_and_enables_an_endpoint_with_a_reason(api_client, cli
         "Disable: disabled. Reason: Answers 500 to everything",
         "Enable: enabled: events from now on are sent. Reason: Answers 500 to everything",
     ]
+
+
+def test_a_long_reason_is_shown_cut_with_an_ellipsis_and_logged_whole(api_client, client, receiver):
+    created = register(api_client, receiver.url).json()
+    client.force_login(User.objects.create_superuser("ops@example.com", "pw-ops-1"))
+    reason = "Answers 500. " * 38  # 494 characters, as much as the form takes
+
+    client.post(
+        "/admin/webhooks/endpoint/",
+        {"action": "disable", "_selected_action": [created["id"]], "apply": "1", "reason": reason},
+    )
+
+    shown = api_client.get(f"{URL}{created['id']}/").json()["disabled_reason"]
+    assert len(shown) == 255 and shown.endswith("…")
+    assert shown[:-1] == f"Disabled by an admin: {reason}"[:254]
+    assert LogEntry.objects.get().get_change_message() == f"Disable: disabled. Reason: {reason.strip()}"
