@@ -5,6 +5,11 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.text import Truncator
+
+from config.exceptions import DomainError
+
+SUMMARY_LENGTH = 500
 
 
 class CheckRun(models.Model):
@@ -14,7 +19,7 @@ class CheckRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     ok = models.BooleanField(null=True, help_text="Nothing differed. Empty: it could not run to the end.")
-    summary = models.CharField(max_length=500, blank=True)
+    summary = models.CharField(max_length=SUMMARY_LENGTH, blank=True)
     report = models.TextField(blank=True, help_text="Each difference found, a line each.")
 
     class Meta:
@@ -36,8 +41,15 @@ def check_run_finish(run: CheckRun, *, ok: bool | None, summary: str, lines: lis
     kept = lines[:REPORT_LINES]
     if len(lines) > REPORT_LINES:
         kept.append(f"… and {len(lines) - REPORT_LINES} more")
-    run.ok, run.summary, run.report, run.finished_at = ok, summary, "\n".join(kept), timezone.now()
+    run.ok, run.report, run.finished_at = ok, "\n".join(kept), timezone.now()
+    run.summary = Truncator(summary).chars(SUMMARY_LENGTH)
     for name, value in figures.items():
         setattr(run, name, value)
     run.save()
     type(run)._default_manager.filter(started_at__lt=run.started_at - KEPT_FOR).delete()
+
+
+def check_run_failed(run: CheckRun, error: Exception) -> None:
+    """Record that `run` stopped on `error` (its verdict unknown), for the caller to raise again."""
+    summary = f"{error.code}: {error.detail}" if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+    check_run_finish(run, ok=None, summary=summary, lines=[])

@@ -24,7 +24,7 @@ from webhooks.models import Endpoint
 from webhooks.selectors import FailingUrl, webhook_endpoints_disabled, webhook_failing_urls
 
 DAYS = 30
-LISTED = 10  # rows a list shows; the count above it says how many there are
+LISTED = 10  # rows a list shows; each links to the admin's whole list
 REFUND_UNSETTLED_AFTER = timedelta(hours=1)
 REVENUE_CHART = "Transcription revenue a day, last 30 days"
 MINUTES_CHART = "Minutes transcribed a day, last 30 days"
@@ -56,6 +56,21 @@ class Check:
     enabled: bool = True
 
     @property
+    def state(self) -> str:
+        run = self.run
+        if run is None:
+            return "never run" if self.enabled else "not configured here"
+        if run.finished_at is None:
+            return "did not finish" if self.overdue else "running"
+        if run.ok is None:
+            return "could not run"
+        return "clean" if run.ok else "differences found"
+
+    @property
+    def tone(self) -> str:
+        return {"clean": "good", "running": "", "not configured here": ""}.get(self.state, "bad")
+
+    @property
     def overdue(self) -> bool:
         if not self.enabled:
             return False
@@ -65,8 +80,10 @@ class Check:
 
 @dataclass
 class JobRow:
+    """Jobs of one status and one engine (or one error code) created in each window."""
+
     status: str
-    engine: str
+    label: str
     today: int = 0
     week: int = 0
     month: int = 0
@@ -78,7 +95,7 @@ class Dashboard:
     days: list[LedgerDay]
     ledger: dict[str, LedgerDay]  # "today", "7 days", "30 days"
     jobs: list[JobRow]
-    failures: list[JobRow]  # by error code, in `engine`'s place
+    failures: list[JobRow]  # by error code
     stuck: list[Transcription]
     stuck_more: bool
     failed: list[Transcription]
@@ -94,10 +111,10 @@ class Dashboard:
 def _rows(counts: list[JobCount], key: str) -> list[JobRow]:
     rows: dict[tuple[str, str], JobRow] = {}
     for count in counts:
-        status, other = count.status, getattr(count, key) or "-"
-        row = rows.setdefault((status, other), JobRow(status=status, engine=other))
+        status, label = count.status, getattr(count, key) or "-"
+        row = rows.setdefault((status, label), JobRow(status=status, label=label))
         row.today, row.week, row.month = row.today + count.today, row.week + count.week, row.month + count.month
-    return sorted(rows.values(), key=lambda row: (-row.month, row.status, row.engine))
+    return sorted(rows.values(), key=lambda row: (-row.month, row.status, row.label))
 
 
 def minutes(value: Decimal) -> str:
@@ -106,7 +123,7 @@ def minutes(value: Decimal) -> str:
 
 def dashboard_build(*, now: datetime | None = None) -> Dashboard:
     windows = Windows.ending(now or timezone.now())
-    days = ledger_days(first=windows.month.date(), last=windows.today.date())
+    days = ledger_days(first=windows.month.date(), last=windows.today.date(), now=windows.now)
     counts = transcription_job_counts(month=windows.month, week=windows.week, today=windows.today)
     stuck = list(transcription_stuck(now=windows.now)[: LISTED + 1])
     dates = [day.day for day in days]

@@ -29,8 +29,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config import metrics
-from config.checks import check_run_finish
-from config.exceptions import DomainError
+from config.checks import check_run_failed, check_run_finish
 from payments import razorpay_client
 from payments.exceptions import (
     InvalidPaymentSignature,
@@ -549,8 +548,8 @@ def payments_reconcile_run(*, since: datetime, until: datetime) -> Reconciliatio
     try:
         payments = payment_reconcile(since=since, until=until)
         refunds = refund_reconcile(since=since, until=until)
-    except DomainError as exc:
-        check_run_finish(run, ok=None, summary=f"{exc.code}: {exc.detail}", lines=[])
+    except Exception as exc:  # the run says it stopped, whatever stopped it
+        check_run_failed(run, exc)
         raise
     differing = [result for result in payments if result.outcome != CaptureOutcome.ALREADY_CREDITED]
     credited = sum(result.outcome == CaptureOutcome.CREDITED for result in payments)

@@ -11,7 +11,7 @@ from payments.services import payments_reconcile_run
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="payments.reconcile", ignore_result=True)
+@shared_task(name="payments.reconcile", ignore_result=True, soft_time_limit=600, time_limit=660)
 def reconcile() -> None:
     """Beat runs this every PAYMENTS_RECONCILE_INTERVAL_SECONDS over the last
     PAYMENTS_RECONCILE_WINDOW_HOURS; each run is kept for the dashboard, one that could not reach

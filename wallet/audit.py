@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from config.checks import check_run_finish
+from config.checks import check_run_failed, check_run_finish
 from wallet.models import ZERO, AuditRun, Hold, SubjectType, Transaction, Wallet
 
 
@@ -51,7 +51,11 @@ class LedgerAudit:
 def wallet_audit_run() -> AuditRun:
     """Audit every wallet and keep what it found, for the operations dashboard and the admin."""
     run = AuditRun.objects.create()
-    audit = wallet_audit()
+    try:
+        audit = wallet_audit()
+    except Exception as exc:  # the run says it stopped, whatever stopped it
+        check_run_failed(run, exc)
+        raise
     check_run_finish(
         run,
         ok=not audit.mismatches,

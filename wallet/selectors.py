@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from wallet.cache import details_get, details_set, ledger_days_get, ledger_days_set
 from wallet.models import ZERO, AuditRun, SubjectType, Transaction, Wallet
@@ -76,7 +75,8 @@ def transaction_list(*, user: User) -> QuerySet[Transaction]:
 @dataclass
 class LedgerDay:
     """What the ledger recorded in one day (UTC), across every wallet. Money in rupees, money out
-    as positive figures."""
+    as positive figures. Cached per settled day: bump `wallet.cache.LEDGER_DAY_FORMAT` when its
+    fields change."""
 
     day: date
     top_ups: Decimal = ZERO  # paid in through Razorpay
@@ -94,7 +94,11 @@ class LedgerDay:
         return self.charged - self.charges_refunded
 
     def __add__(self, other: LedgerDay) -> LedgerDay:
-        added = {field.name: getattr(self, field.name) + getattr(other, field.name) for field in fields(self)[1:]}
+        added = {
+            field.name: getattr(self, field.name) + getattr(other, field.name)
+            for field in fields(self)
+            if field.name != "day"
+        }
         return LedgerDay(day=min(self.day, other.day), **added)
 
 
@@ -103,12 +107,12 @@ class LedgerDay:
 SETTLED_AFTER = timedelta(minutes=10)
 
 
-def ledger_days(*, first: date, last: date) -> list[LedgerDay]:
+def ledger_days(*, first: date, last: date, now: datetime) -> list[LedgerDay]:
     """Every day from `first` to `last` (UTC), oldest first, each with its totals (zero on a quiet
-    day). Days long over come from the cache (`wallet.cache`); the rest from one aggregate query
-    over the (created_at, type, ...) index."""
+    day). Days over by `SETTLED_AFTER` at `now` come from the cache (`wallet.cache`); the rest from
+    one aggregate query over the (created_at, type, ...) index."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    settled_before = timezone.now() - SETTLED_AFTER
+    settled_before = now - SETTLED_AFTER
     settled = [day for day in days if _start(day) + timedelta(days=1) <= settled_before]
     totals: dict[date, LedgerDay] = ledger_days_get(days=settled)
     missing = [day for day in days if day not in totals]
@@ -127,7 +131,7 @@ def _ledger_totals(*, first: date, last: date) -> dict[date, LedgerDay]:
     days = {first + timedelta(days=n): LedgerDay(day=first + timedelta(days=n)) for n in range((last - first).days + 1)}
     rows = (
         Transaction.objects.filter(created_at__gte=_start(first), created_at__lt=_start(last) + timedelta(days=1))
-        .annotate(day=TruncDate("created_at"))
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day", "type", "subject_type")
         .annotate(
             money=Sum("amount"),

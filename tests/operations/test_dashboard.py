@@ -1,13 +1,15 @@
 """The operations dashboard: staff only; each figure from the ledger and the jobs in its window;
 the charts' bars as tall as their figures; a fixed number of queries whatever the tables hold."""
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -23,6 +25,8 @@ from payments.services import refund_subject
 from tests.factories import PaymentFactory, TranscriptionFactory, UserFactory
 from tests.wallet.conftest import fund
 from transcriptions.models import Transcription, wallet_subject
+from wallet.audit import wallet_audit_run
+from wallet.models import AuditRun
 from wallet.selectors import ledger_days
 from wallet.services import wallet_adjust, wallet_capture, wallet_hold_money, wallet_refund, wallet_reserve
 from webhooks.models import Delivery, Endpoint
@@ -108,14 +112,14 @@ def test_each_figure_is_counted_in_its_window():
     assert forty_days_on.ledger["30 days"].top_ups == 0
     assert [day.revenue for day in now.days] == [0] * 29 + [D("3.00")]
 
-    jobs = {(row.status, row.engine): (row.today, row.week, row.month) for row in now.jobs}
+    jobs = {(row.status, row.label): (row.today, row.week, row.month) for row in now.jobs}
     assert jobs == {
         ("completed", "local"): (1, 1, 1),
         ("completed", "openai"): (1, 1, 1),
         ("failed", "openai"): (1, 1, 1),
         ("processing", "local"): (1, 1, 1),
     }
-    assert [(row.engine, row.week) for row in three_days_on.failures] == [("transcription_engine_unavailable", 1)]
+    assert [(row.label, row.week) for row in three_days_on.failures] == [("transcription_engine_unavailable", 1)]
     assert [(row.today, row.week, row.month) for row in ten_days_on.failures] == [(0, 0, 1)]
     assert [job.audio_filename for job in now.stuck] == ["stuck.mp3"] and not now.stuck_more
     assert [job.error_code for job in now.failed] == ["transcription_engine_unavailable"]
@@ -191,13 +195,25 @@ def test_only_staff_see_it(who):
     assert (page.status_code, page["Location"]) == (302, "/admin/login/?next=/admin/operations/")
 
 
-def test_support_staff_see_it():
-    support = User.objects.create_user("support@example.com", "pw-support-1", is_staff=True)
-    support.groups.add(Group.objects.get(name="support"))
+@pytest.mark.parametrize("group", ["support", "finance"])
+def test_support_and_finance_see_it(group):
+    staff = User.objects.create_user(f"{group}@example.com", "pw-staff-1", is_staff=True)
+    staff.groups.add(Group.objects.get(name=group))
     client = Client()
-    client.force_login(support)
+    client.force_login(staff)
 
     assert client.get("/admin/operations/").status_code == 200
+    assert 'href="/admin/operations/"' in client.get("/admin/").content.decode()
+
+
+def test_staff_who_may_not_see_the_money_get_no_dashboard():
+    clerk = User.objects.create_user("clerk@example.com", "pw-clerk-1", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_transcription"))
+    client = Client()
+    client.force_login(clerk)
+
+    assert client.get("/admin/operations/").status_code == 403
+    assert "/admin/operations/" not in client.get("/admin/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -230,7 +246,7 @@ def test_each_bar_is_as_tall_as_its_figure_and_says_it():
 def test_days_long_over_are_read_once_and_today_each_time():
     add_activity()
     today = timezone.now().date()
-    before = ledger_days(first=today - timedelta(days=29), last=today)
+    before = ledger_days(first=today - timedelta(days=29), last=today, now=timezone.now())
     # Move today's top-up three days back, which no code does: only the cache can hide it.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -238,10 +254,56 @@ def test_days_long_over_are_read_once_and_today_each_time():
             [timezone.now() - timedelta(days=3)],
         )
 
-    cached = ledger_days(first=today - timedelta(days=29), last=today)
+    cached = ledger_days(first=today - timedelta(days=29), last=today, now=timezone.now())
     cache.clear()
-    fresh = ledger_days(first=today - timedelta(days=29), last=today)
+    fresh = ledger_days(first=today - timedelta(days=29), last=today, now=timezone.now())
 
     assert before[-1].top_ups == D("500.00") and before[-4].top_ups == 0
     assert cached[-1].top_ups == 0 and cached[-4].top_ups == 0  # today live, the settled day as it was read
     assert fresh[-4].top_ups == D("500.00")
+
+
+@pytest.mark.parametrize("ended_ago, kept", [(timedelta(minutes=5), False), (timedelta(minutes=15), True)])
+def test_a_day_is_kept_once_it_has_been_over_ten_minutes(ended_ago, kept):
+    today = timezone.now().date()
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+
+    ledger_days(first=yesterday, last=today, now=midnight + ended_ago)
+
+    assert (cache.get(f"ledger-day:v1:{yesterday.isoformat()}") is not None) == kept
+    assert cache.get(f"ledger-day:v1:{today.isoformat()}") is None  # the day that has not ended
+
+
+def test_the_checks_say_running_finished_or_stopped(monkeypatch):
+    AuditRun.objects.create()  # began a moment ago, not finished yet
+    running = dashboard_build().audit
+    overdue = dashboard_build(now=timezone.now() + timedelta(days=3)).audit
+
+    monkeypatch.setattr("wallet.audit.wallet_audit", lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        wallet_audit_run()
+    crashed = dashboard_build().audit
+
+    assert (running.state, running.tone) == ("running", "")
+    assert (overdue.state, overdue.tone) == ("did not finish", "bad")
+    assert (crashed.state, crashed.tone, crashed.run.summary) == (
+        "could not run",
+        "bad",
+        "ZeroDivisionError: division by zero",
+    )
+
+
+def test_the_link_to_every_stuck_job_lists_pending_and_processing_ones_past_their_deadline(staff_client):
+    past = timezone.now() - timedelta(minutes=5)
+    for status in ("pending", "processing"):
+        for n in range(6):
+            TranscriptionFactory(status=status, audio_filename=f"stuck-{status}-{n}.mp3", deadline_at=past)
+    TranscriptionFactory(status="pending", audio_filename="on-time.mp3", deadline_at=past + timedelta(hours=1))
+
+    page = staff_client.get("/admin/operations/").content.decode()
+    link = html.unescape(re.search(r'href="([^"]+)">All stuck jobs', page)[1])
+    listed = staff_client.get(link).content.decode()
+
+    assert len(set(re.findall(r"stuck-(?:pending|processing)-\d", listed))) == 12
+    assert "on-time.mp3" not in listed
