@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin, ask_then_apply, money
+from config.admin import ReadOnlyAdmin, ReasonForm, ask_then_apply, money
 from payments.models import Order, Payment, ReconcileRun, Refund, WebhookEvent
-from payments.services import payment_unrefunded, refund_start
+from payments.services import flag_review, payment_unrefunded, refund_start
 from wallet.admin import can_write_ledger
 
 
@@ -59,6 +59,24 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.action(description="Mark flagged ones as dealt with", permissions=["ledger"])
+def mark_reviewed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+    def review(record: Payment | Refund, data: dict) -> str:
+        flag_review(record=record, note=data["reason"])
+        return "marked as dealt with; it stays flagged, so nothing credits or refunds it on its own."
+
+    return ask_then_apply(
+        modeladmin,
+        request,
+        queryset,
+        form_class=ReasonForm,
+        title="Dealt with",
+        explanation="Say what was done about each flagged one (credited by hand, refunded on Razorpay's "
+        "dashboard, ...): it leaves the operations dashboard's list, and the note stays on it.",
+        apply=review,
+    )
+
+
 REFUND_OUTCOMES: dict[str, str] = {
     Refund.Status.PENDING: "Razorpay has not answered; the wallet holds the amount until it does.",
     Refund.Status.CREATED: "the wallet holds the amount until Razorpay has paid it back.",
@@ -75,14 +93,15 @@ class PaymentAdmin(admin.ModelAdmin):
         money("amount_paise", "amount", paise=True),
         "status",
         "flagged",
+        "reviewed_at",
         "created_at",
     ]
-    list_filter = ["status", "flagged", "created_at"]
+    list_filter = ["status", "flagged", ("reviewed_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["razorpay_payment_id", "order__razorpay_order_id", "order__user__email"]
     list_select_related = ["order"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     inlines = [RefundInline]
-    actions = ["refund"]
+    actions = ["refund", mark_reviewed]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -120,13 +139,18 @@ class RefundAdmin(ReadOnlyAdmin):
         money("amount"),
         money("from_wallet", "from the wallet"),
         "flagged",
+        "reviewed_at",
         "status",
         "source",
         "created_at",
     ]
-    list_filter = ["status", "flagged", "source", "created_at"]
+    list_filter = ["status", "flagged", ("reviewed_at", admin.EmptyFieldListFilter), "source", "created_at"]
     search_fields = ["razorpay_refund_id", "payment__razorpay_payment_id", "payment__order__user__email"]
     list_select_related = ["payment"]
+    actions = [mark_reviewed]
+
+    def has_ledger_permission(self, request) -> bool:
+        return can_write_ledger(request)
 
 
 @admin.register(WebhookEvent)

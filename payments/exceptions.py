@@ -37,6 +37,12 @@ class PaymentUnderReview(DomainError):
     default_detail = "This payment's amount does not match its order; it is held for review by our team."
 
 
+class NothingToReview(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "nothing_to_review"
+    default_detail = "It is not flagged, or an admin has already dealt with it."
+
+
 class InvalidWebhookPayload(DomainError):
     code = "invalid_payload"
     default_detail = "The webhook body is not a Razorpay event."

@@ -48,8 +48,12 @@ class Payment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     method = models.CharField(max_length=32, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    # Captured for an amount different from its order's: not credited, waiting for an admin.
+    # Captured for an amount different from its order's: not credited, waiting for an admin. It
+    # stays flagged for good (so nothing ever credits it on its own); an admin who has dealt with
+    # it says so in `reviewed_at` and `review_note`.
     flagged = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,9 +86,12 @@ class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     razorpay_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Paid back to the card.")
-    # What the wallet could cover of it; the rest was already spent, and is flagged for an admin.
+    # What the wallet could cover of it; the rest was already spent, and is flagged for an admin,
+    # who records having dealt with it in `reviewed_at` and `review_note`.
     from_wallet = models.DecimalField(max_digits=12, decimal_places=2)
     flagged = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=16, choices=Source.choices)
     reason = models.CharField(max_length=500, blank=True)

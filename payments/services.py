@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -34,6 +34,7 @@ from payments import razorpay_client
 from payments.exceptions import (
     InvalidPaymentSignature,
     InvalidWebhookPayload,
+    NothingToReview,
     PaymentProviderUnavailable,
     PaymentRejectedByProvider,
     PaymentsNotConfigured,
@@ -274,6 +275,21 @@ def _webhook_apply(*, event: str, payload: dict[str, Any]) -> None:
         _payment_capture(order=order, payment_id=reported.id, reported=reported)
     else:
         _payment_fail(order=order, reported=reported)
+
+
+# --- Flags ----------------------------------------------------------------------------------
+
+
+def flag_review(*, record: Payment | Refund, note: str) -> None:
+    """Record that an admin has dealt with a flagged payment (an amount that differs from its
+    order's) or refund (more than the wallet could cover): it leaves the dashboard's list. It stays
+    flagged, so nothing credits or refunds it on its own afterwards. Raises `NothingToReview` when
+    it is not flagged or was already reviewed (a conditional UPDATE: two admins record it once)."""
+    same: QuerySet[Payment] | QuerySet[Refund] = (
+        Payment.objects.filter(pk=record.pk) if isinstance(record, Payment) else Refund.objects.filter(pk=record.pk)
+    )
+    if not same.filter(flagged=True, reviewed_at__isnull=True).update(reviewed_at=timezone.now(), review_note=note):
+        raise NothingToReview()
 
 
 # --- Reconciliation --------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Every admin action in a real browser, through its confirmation form: retry, queue again, stop and
 refund transcriptions, refund a payment to its card, disable and enable a webhook endpoint. Each is
 checked by the message shown, the owner's view through the API, the ledger where money moves, and
-the admin log; then which money actions the finance and support roles are offered."""
+the admin log; a flagged payment marked as dealt with; then which money actions the finance and
+support roles are offered."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -220,7 +221,8 @@ def test_finance_staff_are_offered_every_money_action_and_nothing_else(page, cus
 
     assert action_names(page, WALLETS) == {"credit_or_adjust"}
     assert action_names(page, JOBS) == {"refund_transcriptions"}
-    assert action_names(page, PAYMENTS) == {"refund"}
+    assert action_names(page, PAYMENTS) == {"refund", "mark_reviewed"}
+    assert action_names(page, "/admin/payments/refund/") == {"mark_reviewed"}
     assert action_names(page, ENDPOINTS) == set()
     assert page.problems.seen == []
 
@@ -232,5 +234,25 @@ def test_support_staff_see_payments_but_cannot_refund_them(page, customer):
     actions = action_names(page, PAYMENTS)
 
     assert payment.razorpay_payment_id in page.inner_text("#result_list")
-    assert "refund" not in actions
+    assert actions == set()
+    assert page.problems.seen == []
+
+
+def test_a_flagged_payment_dealt_with_leaves_the_dashboard(page, superuser):
+    flagged = PaymentFactory(flagged=True)
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto("/admin/operations/")
+    assert flagged.razorpay_payment_id in page.inner_text("#payments")
+
+    message = run_action(page, PAYMENTS, flagged.pk, "mark_reviewed", reason="Credited by hand after a call")
+
+    assert "marked as dealt with; it stays flagged" in message
+    page.goto("/admin/operations/")
+    assert flagged.razorpay_payment_id not in page.inner_text("#payments")
+    flagged.refresh_from_db()
+    assert (flagged.flagged, flagged.review_note) == (True, "Credited by hand after a call")
+    assert logged(flagged) == [
+        "Dealt with: marked as dealt with; it stays flagged, so nothing credits or refunds it on its own. "
+        "Reason: Credited by hand after a call"
+    ]
     assert page.problems.seen == []

@@ -1,12 +1,17 @@
+import re
+
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
+from django.utils import timezone
 
 from accounts.services import user_create
-from payments.models import Refund, WebhookEvent
+from payments.models import Payment, Refund, WebhookEvent
+from payments.selectors import payment_flagged, refund_needing_attention
 from tests.payments.fakes import new_payment_id, payment_entity, post_webhook, webhook_event
 from tests.payments.test_refunds import paid_by, razorpay_refunds
-from wallet.models import Wallet
+from wallet.models import Transaction, Wallet
 
 
 @pytest.fixture
@@ -94,3 +99,74 @@ def test_staff_without_the_ledger_permission_cannot_refund_payments(client, user
 
     assert payment.razorpay_payment_id in page and 'value="refund"' not in page
     assert refused.status_code == 200 and not Refund.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_flagged_payment_marked_as_dealt_with_leaves_the_dashboard_and_stays_flagged(
+    admin_client, client, user, make_order
+):
+    order = make_order(user, "20.00")
+    payment_id = new_payment_id()
+    post_webhook(
+        client,
+        webhook_event(
+            "payment.captured", payment_entity(payment_id=payment_id, order_id=order.razorpay_order_id, amount_paise=1)
+        ),
+    )
+    payment = Payment.objects.get(razorpay_payment_id=payment_id)
+    assert list(payment_flagged()) == [payment]
+    selected = {"action": "mark_reviewed", "_selected_action": [str(payment.pk)], "apply": "1"}
+
+    done = admin_client.post("/admin/payments/payment/", {**selected, "reason": "Paid 1 paisa; told the customer"})
+    again = admin_client.post("/admin/payments/payment/", {**selected, "reason": "twice"}, follow=True)
+
+    assert done.status_code == 302
+    payment.refresh_from_db()
+    assert (payment.flagged, payment.review_note) == (True, "Paid 1 paisa; told the customer")
+    assert payment.reviewed_at is not None and list(payment_flagged()) == []
+    assert "already dealt with" in again.content.decode()
+    assert [entry.get_change_message() for entry in LogEntry.objects.all()] == [
+        "Dealt with: marked as dealt with; it stays flagged, so nothing credits or refunds it on its own. "
+        "Reason: Paid 1 paisa; told the customer"
+    ]
+    assert Transaction.objects.filter(payment_id=payment_id).count() == 0  # still never credited
+
+
+@pytest.mark.django_db
+def test_a_refund_short_of_money_marked_as_dealt_with_leaves_the_dashboard(admin_client, user, make_order):
+    payment = paid_by(user, make_order)
+    short = Refund.objects.create(
+        payment=payment, amount="80.00", from_wallet="30.00", flagged=True, status="processed", source="dashboard"
+    )
+    covered = Refund.objects.create(
+        payment=payment, amount="5.00", from_wallet="5.00", status="processed", source="admin"
+    )
+    assert list(refund_needing_attention(unsettled_before=timezone.now())) == [short]
+
+    page = admin_client.post(
+        "/admin/payments/refund/",
+        {
+            "action": "mark_reviewed",
+            "_selected_action": [str(short.pk), str(covered.pk)],
+            "apply": "1",
+            "reason": "Wrote off",
+        },
+        follow=True,
+    ).content.decode()
+
+    assert list(refund_needing_attention(unsettled_before=timezone.now())) == []
+    assert "marked as dealt with" in page and "not flagged, or an admin has already dealt with it" in page
+    assert Refund.objects.get(pk=covered.pk).reviewed_at is None
+
+
+@pytest.mark.django_db
+def test_staff_without_the_ledger_permission_cannot_mark_flags(user, make_order):
+    staff = user_create(email="support@example.com", password="pw-support-1", is_staff=True)
+    staff.groups.add(Group.objects.get(name="support"))
+    support = Client()
+    support.force_login(staff)
+    paid_by(user, make_order)
+
+    page = support.get("/admin/payments/payment/").content.decode()
+
+    assert re.findall(r'<option value="(\w+)"', page) == []  # no action at all: none is support's
