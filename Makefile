@@ -45,7 +45,8 @@ lint: $(VENV)/.installed-dev
 worker: $(VENV)/.installed
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
 
-## Celery beat: runs the reaper every TRANSCRIPTION_REAPER_INTERVAL_SECONDS (needs CELERY_BROKER_URL).
+## Celery beat: the reaper, webhook retries, storage clean-up, the daily ledger audit and the hourly
+## reconciliation (CELERY_BEAT_SCHEDULE; needs CELERY_BROKER_URL). Its schedule file keeps when each last ran.
 beat: $(VENV)/.installed
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
