@@ -36,17 +36,21 @@ def nice_ceiling(value: Decimal) -> Decimal:
 def stacked_bars(
     *, title: str, days: Sequence[date], series: Sequence[Series], show: Callable[[Decimal], str]
 ) -> SafeString:
-    """One bar a day, the series stacked bottom up, with a `<title>` on each part (a tooltip in a
-    browser, and the figures for a screen reader) and a legend."""
+    """One bar a day, the series stacked up from zero (a negative part, as a day refunding more than
+    it earned, down from it), with a `<title>` on each part (a tooltip in a browser, and the figures
+    for a screen reader) and a legend."""
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    totals = [sum(values, Decimal(0)) for values in zip(*(part.values for part in series), strict=True)]
-    top = nice_ceiling(max(totals, default=Decimal(0)))
+    by_day = list(zip(*(part.values for part in series), strict=True))
+    top = nice_ceiling(max(sum((v for v in values if v > 0), Decimal(0)) for values in by_day))
+    lowest = min(sum((v for v in values if v < 0), Decimal(0)) for values in by_day)
+    bottom = -nice_ceiling(-lowest) if lowest < 0 else Decimal(0)
+    span = top - bottom
     slot = plot_width / len(days)
 
     def y(value: Decimal) -> float:
-        return TOP + plot_height * (1 - float(value / top))
+        return TOP + plot_height * float((top - value) / span)
 
-    ticks = [top * n / TICKS for n in range(TICKS + 1)]
+    ticks = [top * n / TICKS for n in range(TICKS + 1)] + ([bottom / 2, bottom] if bottom else [])
     grid = format_html_join(
         "",
         '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ccc" stroke-width="1"/>'
@@ -55,21 +59,27 @@ def stacked_bars(
     )
     bars = []
     for index, day in enumerate(days):
-        base = Decimal(0)
+        up = down = Decimal(0)  # how far this day's bar reaches above and below zero so far
         for part in series:
             value = part.values[index]
+            if not value:
+                continue
             if value > 0:
-                bars.append(
-                    (
-                        f"{LEFT + slot * index + slot * 0.15:.1f}",
-                        f"{y(base + value):.1f}",
-                        f"{slot * 0.7:.1f}",
-                        f"{plot_height * float(value / top):.1f}",
-                        part.colour,
-                        f"{day:%d %b}: {part.name} {show(value)}",
-                    )
+                up += value
+                upper = up
+            else:
+                upper = down
+                down += value
+            bars.append(
+                (
+                    f"{LEFT + slot * index + slot * 0.15:.1f}",
+                    f"{y(upper):.1f}",
+                    f"{slot * 0.7:.1f}",
+                    f"{plot_height * float(abs(value) / span):.1f}",
+                    part.colour,
+                    f"{day:%d %b}: {part.name} {show(value)}",
                 )
-            base += value
+            )
     rects = format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', bars)
     labels = format_html_join(
         "",

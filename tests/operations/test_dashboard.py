@@ -307,3 +307,19 @@ def test_the_link_to_every_stuck_job_lists_pending_and_processing_ones_past_thei
 
     assert len(set(re.findall(r"stuck-(?:pending|processing)-\d", listed))) == 12
     assert "on-time.mp3" not in listed
+
+
+def test_a_day_that_gave_back_more_than_it_earned_draws_its_bar_below_zero():
+    days = [timezone.now().date() - timedelta(days=n) for n in range(1, -1, -1)]
+    svg = stacked_bars(title="Revenue", days=days, series=[Series("Revenue", "#111", [D(4), D(-2)])], show=str)
+
+    root = ET.fromstring(svg)  # noqa: S314 (our own markup)
+    bars = {rect.find(f"{SVG}title").text.split(": ", 1)[1]: rect for rect in root.iter(f"{SVG}rect") if len(rect)}
+    labels = [text.text for text in root.iter(f"{SVG}text")]
+    plot = HEIGHT - TOP - BOTTOM  # from +5 down to -2: a span of 7
+    up, down = bars["Revenue 4"], bars["Revenue -2"]
+    zero = float(up.get("y")) + float(up.get("height"))
+    assert float(down.get("y")) == pytest.approx(zero, abs=0.1)  # hangs from the zero line
+    assert float(down.get("height")) == pytest.approx(plot * 2 / 7, abs=0.1)
+    assert float(up.get("height")) == pytest.approx(plot * 4 / 7, abs=0.1)
+    assert "-2" in labels and "0" in labels
