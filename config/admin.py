@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -50,33 +51,56 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def ask_then_apply(
+Apply = Callable[[HttpRequest, Any, dict], str]
+
+
+def confirmed_action(
+    *,
+    description: str,
+    permissions: list[str],
+    title: str,
+    explanation: str,
+    form_class: type[forms.Form] = ReasonForm,
+) -> Callable[[Apply], Callable[[admin.ModelAdmin, HttpRequest, QuerySet], TemplateResponse | None]]:
+    """Makes `apply(request, obj, form data) -> what it did` an admin action (named after it) that
+    first asks for `form_class` (with a reason, by convention) and explains what will happen; then
+    runs `apply` on each selected object, reports what each one did (or the domain error that
+    stopped it) and writes what it did, with the reason, to the admin log of that object."""
+
+    def decorate(apply: Apply) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], TemplateResponse | None]:
+        @admin.action(description=description, permissions=permissions)
+        @wraps(apply)
+        def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+            form = form_class(request.POST if "apply" in request.POST else None)
+            if not (form.is_bound and form.is_valid()):
+                return _ask(modeladmin, request, queryset, form=form, title=title, explanation=explanation)
+            reason = form.cleaned_data.get("reason", "")
+            for obj in queryset:
+                # Named before `apply` changes it, and after its kind (the admin capitalises a message).
+                name = f"{modeladmin.model._meta.verbose_name} {obj}"
+                try:
+                    outcome = apply(request, obj, form.cleaned_data)
+                except DomainError as exc:
+                    modeladmin.message_user(request, f"{name}: {exc.detail}", messages.ERROR)
+                    continue
+                modeladmin.message_user(request, f"{name}: {outcome}", messages.SUCCESS)
+                modeladmin.log_change(request, obj, f"{title}: {outcome} Reason: {reason}".strip())
+            return None
+
+        return action
+
+    return decorate
+
+
+def _ask(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     queryset: QuerySet,
     *,
-    form_class: type[forms.Form],
+    form: forms.Form,
     title: str,
     explanation: str,
-    apply: Callable[[Any, dict], str],
-) -> TemplateResponse | None:
-    """An admin action that first asks for a form (with a reason, by convention), then runs
-    `apply(obj, form data)` on each selected object, reports what each one did (or the domain error
-    that stopped it) and writes what it did, with the reason, to the admin log of that object."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        reason = form.cleaned_data.get("reason", "")
-        for obj in queryset:
-            # Named before `apply` changes it, and after its kind (the admin capitalises a message).
-            name = f"{modeladmin.model._meta.verbose_name} {obj}"
-            try:
-                outcome = apply(obj, form.cleaned_data)
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{name}: {exc.detail}", messages.ERROR)
-                continue
-            modeladmin.message_user(request, f"{name}: {outcome}", messages.SUCCESS)
-            modeladmin.log_change(request, obj, f"{title}: {outcome} Reason: {reason}".strip())
-        return None
+) -> TemplateResponse:
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,

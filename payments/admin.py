@@ -2,11 +2,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin, ReasonForm, ask_then_apply, money
+from config.admin import ReadOnlyAdmin, confirmed_action, money
 from payments.models import Order, Payment, ReconcileRun, Refund, WebhookEvent
 from payments.services import flag_review, payment_unrefunded, refund_start
 from wallet.admin import can_write_ledger
@@ -59,22 +58,16 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Mark flagged ones as dealt with", permissions=["ledger"])
-def mark_reviewed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
-    def review(record: Payment | Refund, data: dict) -> str:
-        flag_review(record=record, note=data["reason"])
-        return "marked as dealt with; it stays flagged, so nothing credits or refunds it on its own."
-
-    return ask_then_apply(
-        modeladmin,
-        request,
-        queryset,
-        form_class=ReasonForm,
-        title="Dealt with",
-        explanation="Say what was done about each flagged one (credited by hand, refunded on Razorpay's "
-        "dashboard, ...): it leaves the operations dashboard's list, and the note stays on it.",
-        apply=review,
-    )
+@confirmed_action(
+    description="Mark flagged ones as dealt with",
+    permissions=["ledger"],
+    title="Dealt with",
+    explanation="Say what was done about each flagged one (credited by hand, refunded on Razorpay's "
+    "dashboard, ...): it leaves the operations dashboard's list, and the note stays on it.",
+)
+def mark_reviewed(request: HttpRequest, record: Payment | Refund, data: dict) -> str:
+    flag_review(record=record, note=data["reason"])
+    return "marked as dealt with; it stays flagged, so nothing credits or refunds it on its own."
 
 
 REFUND_OUTCOMES: dict[str, str] = {
@@ -83,6 +76,21 @@ REFUND_OUTCOMES: dict[str, str] = {
     Refund.Status.PROCESSED: "paid back to the card, out of the wallet.",
     Refund.Status.FAILED: "Razorpay refused it; the wallet keeps the amount.",
 }
+
+
+@confirmed_action(
+    description="Refund the selected payments to their cards",
+    permissions=["ledger"],
+    title="Refund to the card",
+    explanation="Pay back part or all of each payment through Razorpay, out of the user's wallet: never "
+    "more than is not refunded yet, nor more than the wallet has available (money spent on "
+    "transcriptions stays spent).",
+    form_class=PaymentRefundForm,
+)
+def refund(request: HttpRequest, payment: Payment, data: dict) -> str:
+    amount = data["amount"] or payment_unrefunded(payment=payment)
+    started = refund_start(payment=payment, amount=amount, reason=data["reason"], created_by=signed_in_user(request))
+    return f"refund of ₹{started.amount} {started.status}: {REFUND_OUTCOMES[started.status]}"
 
 
 @admin.register(Payment)
@@ -101,34 +109,13 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ["order"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     inlines = [RefundInline]
-    actions = ["refund", mark_reviewed]
+    actions = [refund, mark_reviewed]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_ledger_permission(self, request) -> bool:
         return can_write_ledger(request)
-
-    @admin.action(description="Refund the selected payments to their cards", permissions=["ledger"])
-    def refund(self, request: HttpRequest, queryset: QuerySet):
-        def start(payment: Payment, data: dict) -> str:
-            amount = data["amount"] or payment_unrefunded(payment=payment)
-            refund = refund_start(
-                payment=payment, amount=amount, reason=data["reason"], created_by=signed_in_user(request)
-            )
-            return f"refund of ₹{refund.amount} {refund.status}: {REFUND_OUTCOMES[refund.status]}"
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset.select_related("order__user"),
-            form_class=PaymentRefundForm,
-            title="Refund to the card",
-            explanation="Pay back part or all of each payment through Razorpay, out of the user's wallet: never "
-            "more than is not refunded yet, nor more than the wallet has available (money spent on "
-            "transcriptions stays spent).",
-            apply=start,
-        )
 
 
 @admin.register(Refund)

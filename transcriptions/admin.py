@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReasonForm, ask_then_apply, money
+from config.admin import confirmed_action, money
 from transcriptions.models import Transcription
 from transcriptions.services import (
     transcription_refund,
@@ -15,25 +14,53 @@ from wallet.admin import can_write_ledger
 from wallet.forms import RefundForm
 
 
-@admin.action(description="Refund the selected transcriptions", permissions=["refund"])
-def refund_transcriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+@confirmed_action(
+    description="Refund the selected transcriptions",
+    permissions=["refund"],
+    title="Refund",
+    explanation="Give back the money and demo minutes these transcriptions cost. Each is refunded at most once.",
+    form_class=RefundForm,
+)
+def refund_transcriptions(request: HttpRequest, transcription: Transcription, data: dict) -> str:
     """Give back what each completed transcription cost, once."""
+    line = transcription_refund(transcription=transcription, reason=data["reason"], created_by=signed_in_user(request))
+    return f"refunded ₹{line.amount} and {line.demo_minutes} demo minutes."
 
-    def refund(transcription: Transcription, data: dict) -> str:
-        line = transcription_refund(
-            transcription=transcription, reason=data["reason"], created_by=signed_in_user(request)
-        )
-        return f"refunded ₹{line.amount} and {line.demo_minutes} demo minutes."
 
-    return ask_then_apply(
-        modeladmin,
-        request,
-        queryset,
-        form_class=RefundForm,
-        title="Refund",
-        explanation="Give back the money and demo minutes these transcriptions cost. Each is refunded at most once.",
-        apply=refund,
-    )
+@confirmed_action(
+    description="Retry selected failed transcriptions (a new job, paid from the user's wallet)",
+    permissions=["change"],
+    title="Retry",
+    explanation="Each failed transcription is transcribed again as a new job, held and paid from its "
+    "user's wallet like any request; the failed one stays as it was.",
+)
+def retry(request: HttpRequest, transcription: Transcription, data: dict) -> str:
+    job = transcription_retry(transcription=transcription)
+    return f"retried as {job.pk} ({job.status})."
+
+
+@confirmed_action(
+    description="Queue stuck transcriptions again",
+    permissions=["change"],
+    title="Queue again",
+    explanation="Each pending or processing transcription goes to the workers again now, as the reaper "
+    "would at its deadline; its hold stays, nothing is charged twice.",
+)
+def requeue(request: HttpRequest, transcription: Transcription, data: dict) -> str:
+    job = transcription_requeue(transcription=transcription)
+    return f"queued again ({job.requeues} time(s) now)."
+
+
+@confirmed_action(
+    description="Stop stuck transcriptions (failed, nothing charged)",
+    permissions=["change"],
+    title="Stop",
+    explanation="Each pending or processing transcription fails now and its hold is released: nothing "
+    "is charged. A worker still running it finds it failed and its result is dropped.",
+)
+def stop(request: HttpRequest, transcription: Transcription, data: dict) -> str:
+    transcription_stop(transcription=transcription)
+    return "stopped: failed, its hold released."
 
 
 @admin.register(Transcription)
@@ -56,64 +83,10 @@ class TranscriptionAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a filtered page would count the whole table too
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Transcription._meta.fields]
-    actions = ["retry", "requeue", "stop", refund_transcriptions]
+    actions = [retry, requeue, stop, refund_transcriptions]
 
     def has_add_permission(self, request) -> bool:
         return False
-
-    @admin.action(
-        description="Retry selected failed transcriptions (a new job, paid from the user's wallet)",
-        permissions=["change"],
-    )
-    def retry(self, request: HttpRequest, queryset: QuerySet):
-        def retry(transcription: Transcription, data: dict) -> str:
-            job = transcription_retry(transcription=transcription)
-            return f"retried as {job.pk} ({job.status})."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset.select_related("user"),
-            form_class=ReasonForm,
-            title="Retry",
-            explanation="Each failed transcription is transcribed again as a new job, held and paid from its "
-            "user's wallet like any request; the failed one stays as it was.",
-            apply=retry,
-        )
-
-    @admin.action(description="Queue stuck transcriptions again", permissions=["change"])
-    def requeue(self, request: HttpRequest, queryset: QuerySet):
-        def requeue(transcription: Transcription, data: dict) -> str:
-            job = transcription_requeue(transcription=transcription)
-            return f"queued again ({job.requeues} time(s) now)."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset,
-            form_class=ReasonForm,
-            title="Queue again",
-            explanation="Each pending or processing transcription goes to the workers again now, as the reaper "
-            "would at its deadline; its hold stays, nothing is charged twice.",
-            apply=requeue,
-        )
-
-    @admin.action(description="Stop stuck transcriptions (failed, nothing charged)", permissions=["change"])
-    def stop(self, request: HttpRequest, queryset: QuerySet):
-        def stop(transcription: Transcription, data: dict) -> str:
-            transcription_stop(transcription=transcription)
-            return "stopped: failed, its hold released."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset,
-            form_class=ReasonForm,
-            title="Stop",
-            explanation="Each pending or processing transcription fails now and its hold is released: nothing "
-            "is charged. A worker still running it finds it failed and its result is dropped.",
-            apply=stop,
-        )
 
     def has_refund_permission(self, request) -> bool:
         return can_write_ledger(request)

@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.authentication import signed_in_user
-from config.admin import ReadOnlyAdmin, ask_then_apply, money
+from config.admin import ReadOnlyAdmin, confirmed_action, money
 from wallet.forms import AdjustmentForm
 from wallet.models import AuditRun, Hold, Transaction, Wallet
 from wallet.services import wallet_adjust
@@ -12,6 +11,25 @@ from wallet.services import wallet_adjust
 def can_write_ledger(request: HttpRequest) -> bool:
     """Credits, adjustments and refunds each add a ledger line: they need that permission."""
     return request.user.has_perm("wallet.add_transaction")
+
+
+@confirmed_action(
+    description="Credit or adjust the selected wallets",
+    permissions=["ledger"],
+    title="Credit or adjust",
+    explanation="Add to (or take from) each selected wallet's balance and demo minutes. "
+    "Each wallet gets one adjustment line on its ledger; money that is held cannot be taken.",
+    form_class=AdjustmentForm,
+)
+def credit_or_adjust(request: HttpRequest, wallet: Wallet, data: dict) -> str:
+    line = wallet_adjust(
+        wallet_id=wallet.pk,
+        amount=data["amount"],
+        demo_minutes=data["demo_minutes"],
+        reason=data["reason"],
+        created_by=signed_in_user(request),
+    )
+    return f"balance ₹{line.balance_after}, demo minutes {line.demo_minutes_after}."
 
 
 @admin.register(Wallet)
@@ -28,33 +46,10 @@ class WalletAdmin(ReadOnlyAdmin):
     ]
     search_fields = ["user__email"]
     list_select_related = ["user"]
-    actions = ["credit_or_adjust"]
+    actions = [credit_or_adjust]
 
     def has_ledger_permission(self, request) -> bool:
         return can_write_ledger(request)
-
-    @admin.action(description="Credit or adjust the selected wallets", permissions=["ledger"])
-    def credit_or_adjust(self, request: HttpRequest, queryset: QuerySet):
-        def adjust(wallet: Wallet, data: dict) -> str:
-            line = wallet_adjust(
-                wallet_id=wallet.pk,
-                amount=data["amount"],
-                demo_minutes=data["demo_minutes"],
-                reason=data["reason"],
-                created_by=signed_in_user(request),
-            )
-            return f"balance ₹{line.balance_after}, demo minutes {line.demo_minutes_after}."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset,
-            form_class=AdjustmentForm,
-            title="Credit or adjust",
-            explanation="Add to (or take from) each selected wallet's balance and demo minutes. "
-            "Each wallet gets one adjustment line on its ledger; money that is held cannot be taken.",
-            apply=adjust,
-        )
 
 
 @admin.register(Transaction)

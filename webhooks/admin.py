@@ -1,10 +1,31 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin import ReasonForm, ask_then_apply
+from config.admin import confirmed_action
 from webhooks.models import Delivery, Endpoint
 from webhooks.services import webhook_endpoint_disable, webhook_endpoint_enable
+
+
+@confirmed_action(
+    description="Disable the selected endpoints",
+    permissions=["change"],
+    title="Disable",
+    explanation="Nothing more is sent to these endpoints; their owners see the reason in the API.",
+)
+def disable(request: HttpRequest, endpoint: Endpoint, data: dict) -> str:
+    webhook_endpoint_disable(endpoint=endpoint, reason=f"Disabled by an admin: {data['reason']}")
+    return "disabled."
+
+
+@confirmed_action(
+    description="Enable the selected endpoints again",
+    permissions=["change"],
+    title="Enable",
+    explanation="These endpoints are sent events again, from now on (what failed meanwhile is not resent).",
+)
+def enable(request: HttpRequest, endpoint: Endpoint, data: dict) -> str:
+    webhook_endpoint_enable(endpoint=endpoint)
+    return "enabled: events from now on are sent."
 
 
 @admin.register(Endpoint)
@@ -15,39 +36,7 @@ class EndpointAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = ["id", "user", "url", "events", "created_at", "disabled_at", "disabled_reason"]
     exclude = ["secret"]
-    actions = ["disable", "enable"]
-
-    @admin.action(description="Disable the selected endpoints", permissions=["change"])
-    def disable(self, request: HttpRequest, queryset: QuerySet):
-        def disable(endpoint: Endpoint, data: dict) -> str:
-            webhook_endpoint_disable(endpoint=endpoint, reason=f"Disabled by an admin: {data['reason']}")
-            return "disabled."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset,
-            form_class=ReasonForm,
-            title="Disable",
-            explanation="Nothing more is sent to these endpoints; their owners see the reason in the API.",
-            apply=disable,
-        )
-
-    @admin.action(description="Enable the selected endpoints again", permissions=["change"])
-    def enable(self, request: HttpRequest, queryset: QuerySet):
-        def enable(endpoint: Endpoint, data: dict) -> str:
-            webhook_endpoint_enable(endpoint=endpoint)
-            return "enabled: events from now on are sent."
-
-        return ask_then_apply(
-            self,
-            request,
-            queryset,
-            form_class=ReasonForm,
-            title="Enable",
-            explanation="These endpoints are sent events again, from now on (what failed meanwhile is not resent).",
-            apply=enable,
-        )
+    actions = [disable, enable]
 
 
 @admin.register(Delivery)
