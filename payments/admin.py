@@ -160,4 +160,5 @@ class ReconcileRunAdmin(ReadOnlyAdmin):
         "summary",
     ]
     list_filter = ["ok", "started_at"]
+    search_fields = ["summary", "report"]  # a payment or refund id named in a difference
     date_hierarchy = "started_at"

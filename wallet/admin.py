@@ -90,5 +90,6 @@ class HoldAdmin(ReadOnlyAdmin):
 @admin.register(AuditRun)
 class AuditRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "ok", "wallets_checked", "lines_replayed", "mismatches", "finished_at"]
+    search_fields = ["summary", "report"]  # a wallet id or an email named in a mismatch
     list_filter = ["ok", "started_at"]
     date_hierarchy = "started_at"

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from operations.dashboard import dashboard_build
 from payments.models import ReconcileRun, Refund
 from payments.services import refund_subject
 from tests.factories import PaymentFactory, TranscriptionFactory, UserFactory
+from tests.test_observability import REDIS_DOWN
 from tests.wallet.conftest import fund
 from transcriptions.models import Transcription, wallet_subject
 from wallet.audit import wallet_audit_run
@@ -323,3 +324,13 @@ def test_a_day_that_gave_back_more_than_it_earned_draws_its_bar_below_zero():
     assert float(down.get("height")) == pytest.approx(plot * 2 / 7, abs=0.1)
     assert float(up.get("height")) == pytest.approx(plot * 4 / 7, abs=0.1)
     assert "-2" in labels and "0" in labels
+
+
+def test_with_the_cache_down_the_page_sums_every_day_from_the_database(staff_client):
+    add_activity()
+    with override_settings(CACHES=REDIS_DOWN):
+        page = staff_client.get("/admin/operations/")
+        days = dashboard_build(now=timezone.now() + timedelta(days=1)).days  # yesterday now settled: not kept
+
+    assert page.status_code == 200 and "₹500.00 <span" in page.content.decode()
+    assert days[-2].top_ups == D("500.00")
