@@ -41,9 +41,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 
-## A Celery worker for production-style background work (needs CELERY_BROKER_URL).
+## A Celery worker for production-style background work (needs CELERY_BROKER_URL). SIGTERM (or
+## Ctrl+C) hands its running jobs back to the queue after CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT.
 worker: $(VENV)/.installed
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
+	REMAP_SIGTERM=SIGQUIT $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
 
 ## Celery beat: the reaper, webhook retries, storage clean-up, the daily ledger audit and the hourly
 ## reconciliation (CELERY_BEAT_SCHEDULE; needs CELERY_BROKER_URL). Its schedule file keeps when each last ran.

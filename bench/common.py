@@ -50,6 +50,7 @@ def production_env(**extra: str) -> dict[str, str]:
         # Measure the request path, not the throttle refusing it.
         "THROTTLE_RATES": "user=100000000/min,anon=100000000/min",
         "PYTHONWARNINGS": f"ignore:{STATIC_FILES_WARNING}",
+        "REMAP_SIGTERM": "SIGQUIT",  # as deploy/Dockerfile runs workers: SIGTERM hands jobs back
     }
     env.update(extra)
     return env

@@ -72,6 +72,8 @@ class Worker:
             "CELERY_QUEUE": queue,
             "OPENAI_API_KEY": "",
             "TRANSCRIPTION_ENGINE": "local",
+            # As production runs a worker: SIGTERM hands running jobs back (see the README).
+            "REMAP_SIGTERM": "SIGQUIT",
             **env,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", "--loglevel=INFO"]
@@ -94,6 +96,10 @@ class Worker:
     def kill(self) -> None:
         """SIGKILL the whole worker, as the OOM killer or a lost machine would: nothing is acknowledged."""
         kill_with_children(self.process)
+
+    def terminate(self) -> None:
+        """SIGTERM, as a rolling deploy or `docker stop` sends it."""
+        self.process.terminate()
 
     def stop(self) -> None:
         if self.process.poll() is None:

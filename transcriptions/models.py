@@ -67,6 +67,9 @@ class Transcription(models.Model):
     requeues = models.PositiveSmallIntegerField(default=0)
     # The Celery task running it: a redelivery of that task may resume it, any other finds it taken.
     run_id = models.CharField(max_length=64, blank=True)
+    # Written by the process running the job while it is alive (see `transcription_run`): a job
+    # whose beats stop is orphaned, whatever its deadline says.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Deleted by its user: text, segments and file name erased, the row kept as the ledger's record
     # of what was held and charged for it.
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -79,6 +82,7 @@ class Transcription(models.Model):
             models.Index(fields=["user", "deleted_at", "-created_at"], name="tr_user_kept_created_idx"),
             models.Index(fields=["user", "deleted_at", "status", "-created_at"], name="tr_user_kept_status_idx"),
             models.Index(fields=["status", "deadline_at"], name="tr_status_deadline_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="tr_status_heartbeat_idx"),
             # The operations dashboard counts a month of jobs by these from the index alone.
             models.Index(fields=["created_at", "status", "engine", "error_code"], name="tr_created_status_idx"),
         ]

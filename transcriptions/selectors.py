@@ -1,8 +1,9 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
@@ -13,6 +14,15 @@ from transcriptions.models import Transcription
 
 ACTIVE_STATUSES = (Transcription.Status.PENDING, Transcription.Status.PROCESSING)
 EXPORT_BATCH_SIZE = 2000
+
+
+def transcription_reapable(*, now: datetime) -> Q:
+    """The jobs the reaper acts on at `now`: pending or processing past their deadline, and
+    processing ones whose process stopped beating (orphaned), whatever their deadline."""
+    silent_since = now - timedelta(seconds=settings.TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS)
+    return Q(status__in=ACTIVE_STATUSES, deadline_at__lt=now) | Q(
+        status=Transcription.Status.PROCESSING, heartbeat_at__lt=silent_since
+    )
 
 
 def audio_has_active_transcription(*, audio_file_id: UUID) -> bool:

@@ -7,7 +7,9 @@ No engine ever runs inside a transaction or while a lock is held.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +21,7 @@ from uuid import UUID
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -48,7 +50,12 @@ from transcriptions.exceptions import (
     UnsupportedOption,
 )
 from transcriptions.models import Transcription, wallet_subject
-from transcriptions.selectors import ACTIVE_STATUSES, audio_has_active_transcription, transcription_audio_file_get
+from transcriptions.selectors import (
+    ACTIVE_STATUSES,
+    audio_has_active_transcription,
+    transcription_audio_file_get,
+    transcription_reapable,
+)
 from wallet.models import Transaction
 from wallet.services import billable_minutes, wallet_capture, wallet_refund, wallet_release, wallet_reserve
 from webhooks.models import TRANSCRIPTION_COMPLETED, TRANSCRIPTION_FAILED
@@ -236,7 +243,8 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
 
     `run_id` is the task running it. The call that moves the job out of `pending` runs it, and so
     does a redelivery of that same task (its worker died mid-job): any other delivery finds the job
-    taken or finished and does nothing. Engine errors never escape; database errors do, for the task
+    taken or finished and does nothing. While it runs, a thread of this process writes the job's
+    `heartbeat_at` (see `_heartbeat`). Engine errors never escape; database errors do, for the task
     to retry, and leave the job for that retry (or the reaper) to finish.
     """
     now = timezone.now()
@@ -250,49 +258,50 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
             run_id=run_id,
             progress=0,
             started_at=now,
+            heartbeat_at=now,
             deadline_at=now + timedelta(seconds=limits.hard + REAP_GRACE_SECONDS),
             updated_at=now,
         )
     )
     if not claimed:
         return _reloaded(job)
-    this_run = {"run_id": run_id}
+    this_run = Q(run_id=run_id)
     if job.audio_file is None:
         _fail(
             job.pk,
             code=TranscriptionFailed.code,
             error="The audio file was deleted before it was transcribed.",
-            **this_run,
+            only_if=this_run,
         )
         return _reloaded(job)
     engine = get_engine(name=job.engine, model=job.model)
     try:
-        with audio_file_local_copy(audio_file=job.audio_file) as path:
+        with _heartbeat(job.pk, run_id=run_id), audio_file_local_copy(audio_file=job.audio_file) as path:
             result = engine.transcribe(
                 path=path,
                 language=job.language or None,
                 words=job.timestamps == Transcription.Timestamps.WORD,
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
-                on_progress=_progress_recorder(job.pk),
+                on_progress=_progress_recorder(job.pk, run_id=run_id),
             )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
         if isinstance(exc, EngineUnavailable):
             metrics.provider_errors_total.labels(provider=job.engine, kind=exc.code).inc()
-        _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.", **this_run)
+        _fail(job.pk, code=exc.code, error=f"{exc.message} Nothing was charged.", only_if=this_run)
     except StoredFileUnavailable:
         logger.exception("Transcription %s could not read its audio from storage", job.pk)
         error = TranscriptionStorageUnavailable
-        _fail(job.pk, code=error.code, error=error.default_detail, **this_run)
+        _fail(job.pk, code=error.code, error=error.default_detail, only_if=this_run)
     except SoftTimeLimitExceeded:
         logger.warning("Transcription %s ran out of time", job.pk)
-        _fail(job.pk, code=TranscriptionTimedOut.code, error=TranscriptionTimedOut.default_detail, **this_run)
+        _fail(job.pk, code=TranscriptionTimedOut.code, error=TranscriptionTimedOut.default_detail, only_if=this_run)
     except DatabaseError:
         raise  # the task retries; the result, if any, is computed again
     except Exception:
         logger.exception("Transcription %s failed unexpectedly", job.pk)
-        _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, **this_run)
+        _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, only_if=this_run)
     else:
         _complete(job.pk, result, run_id=run_id)
     job = _reloaded(job)
@@ -311,21 +320,50 @@ def _reloaded(job: Transcription) -> Transcription:
     return job
 
 
-def _progress_recorder(transcription_id: UUID) -> Callable[[float], None]:
+def _progress_recorder(transcription_id: UUID, *, run_id: str) -> Callable[[float], None]:
+    """Each step forward is written with a heartbeat."""
     last = 0
+    this_run = Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING, run_id=run_id)
 
     def record(fraction: float) -> None:
         nonlocal last
         percent = min(int(fraction * 100 + 1e-6), 99)  # 100 once the result is saved; 1e-6 for float error
         if percent > last:
             try:
-                Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(progress=percent)
+                this_run.update(progress=percent, heartbeat_at=timezone.now())
             except DatabaseError:  # progress is a courtesy: a database blip must not cost the job
                 logger.warning("Could not record the progress of transcription %s", transcription_id)
                 return
             last = percent
 
     return record
+
+
+@contextmanager
+def _heartbeat(transcription_id: UUID, *, run_id: str) -> Iterator[None]:
+    """While the block runs, a thread writes the job's `heartbeat_at` every
+    TRANSCRIPTION_HEARTBEAT_SECONDS, however long an engine call between progress steps takes.
+    When the process dies the beats stop, and the reaper takes the job as orphaned."""
+    stopped = threading.Event()
+    this_run = Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING, run_id=run_id)
+
+    def beat() -> None:
+        try:
+            while not stopped.wait(settings.TRANSCRIPTION_HEARTBEAT_SECONDS):
+                try:
+                    this_run.update(heartbeat_at=timezone.now())
+                except DatabaseError:  # the next beat tries again; the timeout spans several
+                    logger.warning("Could not record the heartbeat of transcription %s", transcription_id)
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{transcription_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join()
 
 
 def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> bool:
@@ -357,12 +395,20 @@ def _speaker_count(result: EngineResult) -> int | None:
     return len(speakers) if speakers else None
 
 
-def _fail(transcription_id: UUID, *, code: str, error: str, status: str = Status.PROCESSING, **only_if: Any) -> bool:
-    """Move the job from `status` to `failed` and release its hold, together or not at all."""
+def _fail(
+    transcription_id: UUID,
+    *,
+    code: str,
+    error: str,
+    status: str = Status.PROCESSING,
+    only_if: Q | None = None,
+) -> bool:
+    """Move the job from `status` to `failed` and release its hold, together or not at all, if it
+    still meets `only_if`."""
     with transaction.atomic():
         wallet_release(subject=wallet_subject(transcription_id))
         now = timezone.now()
-        failed = Transcription.objects.filter(pk=transcription_id, status=status, **only_if).update(
+        failed = Transcription.objects.filter(only_if or Q(), pk=transcription_id, status=status).update(
             status=Status.FAILED, error=error, error_code=code, completed_at=now, deadline_at=None, updated_at=now
         )
         if not failed:
@@ -399,7 +445,8 @@ class ReapReport:
 
 
 def transcription_reap(*, now: datetime | None = None) -> ReapReport:
-    """Finish what crashes left behind: every `pending` or `processing` job past its deadline.
+    """Finish what crashes left behind: every `pending` or `processing` job past its deadline, and
+    every `processing` one whose heartbeat stopped (its process died), however long its audio.
 
     A job gets one more run while `requeues` is below `MAX_REQUEUES`: queued again, nothing charged.
     After that it fails with its hold released: `transcription_not_started` when no worker took
@@ -411,29 +458,31 @@ def transcription_reap(*, now: datetime | None = None) -> ReapReport:
     """
     now = now or timezone.now()
     report = ReapReport()
-    due = Transcription.objects.filter(status__in=ACTIVE_STATUSES, deadline_at__lt=now).values_list(
+    still_due = transcription_reapable(now=now)
+    due = Transcription.objects.filter(still_due).values_list(
         "pk", "status", "requeues", "engine", "audio_duration_seconds"
     )
     for transcription_id, status, requeues, engine, duration_seconds in list(due):
-        unchanged: dict[str, Any] = {"status": status, "requeues": requeues, "deadline_at__lt": now}
+        unchanged = Q(status=status, requeues=requeues) & still_due
         if requeues < MAX_REQUEUES:
-            if _requeue(transcription_id, duration_seconds=duration_seconds, now=now, **unchanged):
+            if _requeue(transcription_id, duration_seconds=duration_seconds, now=now, only_if=unchanged):
                 report.requeued.append(transcription_id)
             continue
         reason = TranscriptionNotStarted if status == Status.PENDING else TranscriptionInterrupted
-        if _fail(transcription_id, code=reason.code, error=reason.default_detail, **unchanged):
+        if _fail(transcription_id, code=reason.code, error=reason.default_detail, status=status, only_if=unchanged):
             metrics.transcriptions_total.labels(status=Status.FAILED, engine=engine).inc()
             report.failed.append(transcription_id)
     return report
 
 
-def _requeue(transcription_id: UUID, *, duration_seconds: Decimal, now: datetime, **unchanged: Any) -> bool:
+def _requeue(transcription_id: UUID, *, duration_seconds: Decimal, now: datetime, only_if: Q) -> bool:
     with transaction.atomic():
-        requeued = Transcription.objects.filter(pk=transcription_id, **unchanged).update(
+        requeued = Transcription.objects.filter(only_if, pk=transcription_id).update(
             status=Status.PENDING,
             requeues=F("requeues") + 1,
             run_id="",
             progress=0,
+            heartbeat_at=None,
             deadline_at=now + timedelta(seconds=settings.TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS),
             updated_at=now,
         )
@@ -499,9 +548,9 @@ def transcription_requeue(*, transcription: Transcription) -> Transcription:
     (counted in `requeues`, nothing charged twice). Raises `TranscriptionNotActive`."""
     if transcription.status not in ACTIVE_STATUSES:
         raise TranscriptionNotActive()
-    unchanged = {"status": transcription.status, "requeues": transcription.requeues}
+    unchanged = Q(status=transcription.status, requeues=transcription.requeues)
     if not _requeue(
-        transcription.pk, duration_seconds=transcription.audio_duration_seconds, now=timezone.now(), **unchanged
+        transcription.pk, duration_seconds=transcription.audio_duration_seconds, now=timezone.now(), only_if=unchanged
     ):
         raise TranscriptionNotActive("It changed meanwhile; look again.")
     return _reloaded(transcription)

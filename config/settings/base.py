@@ -170,6 +170,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish waits at most about 3 s for a broker that is down, then fails (and the caller says so).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = TIME_ZONE
+# A worker told to stop (SIGTERM, as a rolling deploy sends; with REMAP_SIGTERM=SIGQUIT in its
+# environment) gives its running jobs this long to finish, then stops them and hands their messages
+# back to the queue, where another worker resumes each at once. Without the remap, SIGTERM waits for
+# every running job to end, up to its time limit.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=15.0)
 
 # --- Auth, JWT and sign-in providers -----------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -314,8 +319,13 @@ TRANSCRIPTION_TIME_LIMIT_PER_AUDIO_SECOND = env.float("TRANSCRIPTION_TIME_LIMIT_
 TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_QUEUE_TIMEOUT_SECONDS", default=1800)
 # How often beat sends webhook deliveries that are due (retries, and any whose queueing was lost).
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=15)
-# How often Celery beat runs the reaper, which acts on jobs past their deadline.
-TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=60)
+# A running job proves its process alive every TRANSCRIPTION_HEARTBEAT_SECONDS; one silent for
+# TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS is orphaned (its worker died) and the reaper, run every
+# TRANSCRIPTION_REAPER_INTERVAL_SECONDS, queues it again once, then fails it. So a dead worker's job
+# runs again within timeout + interval (90 s), whatever the audio's length.
+TRANSCRIPTION_HEARTBEAT_SECONDS = env.int("TRANSCRIPTION_HEARTBEAT_SECONDS", default=15)
+TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS", default=60)
+TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=30)
 # How often beat replays every wallet's ledger (`audit_ledger`), and how often it compares the
 # payments and refunds of the last PAYMENTS_RECONCILE_WINDOW_HOURS with Razorpay's (`reconcile_payments`,
 # only with Razorpay keys); the operations dashboard shows the last run of each.

@@ -2,7 +2,6 @@
 broker cut while it works. Each ends with every job finished, holds settled once and the ledger clean."""
 
 import time
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.production.faults import CuttableProxy
+from tests.transcriptions.conftest import ffmpeg, set_wallet
 from tests.workers import Worker, database_url, own_queue, sending_to, wait_for
 from transcriptions import services
 from transcriptions.models import Transcription
-from transcriptions.services import transcription_reap
 from wallet.models import Hold, Transaction, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker reads what the test has committed
@@ -78,7 +77,7 @@ def assert_nothing_held(user) -> None:
     wallet = Wallet.objects.get(user=user)
     assert (wallet.held, wallet.demo_minutes_held) == (0, 0)
     spent = sum(job.billable_minutes for job in Transcription.objects.filter(user=user, status="completed"))
-    assert wallet.demo_minutes_remaining == Decimal("10.00") - spent
+    assert wallet.demo_minutes_remaining == max(Decimal("10.00") - spent, Decimal("0.00"))
 
 
 def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_runs_again(
@@ -98,24 +97,92 @@ def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_runs_again(
     assert_nothing_held(user)
 
 
-def test_a_whole_worker_killed_mid_job_is_finished_by_the_reaper_and_a_new_worker(
+# Liveness settings shrunk to fit a test: a job silent for 5 s is orphaned and the reaper (beat in
+# the replacement worker) looks every second. The soak runs the defaults (60 s, 30 s).
+LIVENESS = {
+    "TRANSCRIPTION_HEARTBEAT_SECONDS": "1",
+    "TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS": "5",
+    "TRANSCRIPTION_REAPER_INTERVAL_SECONDS": "1",
+    "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "1",
+    "TRANSCRIPTION_CONCURRENCY": "1",  # a long file's chunks one after another: a kill lands mid-way
+}
+# From the kill to the job's completion: the orphan found (timeout + interval), a worker's start,
+# the whole run again, with room for a loaded machine; far below the hard time limit it used to wait.
+BOUND_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def half_hour_mp3(audio_dir):
+    path = audio_dir / "half-hour.mp3"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:duration=1800", "-ac", "1", "-ar", "8000", "-b:a", "8k", str(path))
+    return path
+
+
+@pytest.fixture(params=["10 s", "30 min"])
+def recording(request, user, make_audio_file, speech_wav, half_hour_mp3):
+    """The audio, and how many engine calls in the job is mid-way (its second chunk of three, for 30 min)."""
+    if request.param == "10 s":
+        return make_audio_file(user, speech_wav), 1
+    set_wallet(user, balance=Decimal("50.00"), demo_minutes=Decimal("10.00"))
+    return make_audio_file(user, half_hour_mp3), 2
+
+
+def test_a_whole_worker_killed_mid_job_hands_it_to_another_worker_within_the_bound(
+    start_worker, openai, user, recording, api_client, queue
+):
+    audio, mid_way = recording
+    worker = start_worker(**LIVENESS)
+    job_id = request_job(api_client, audio, queue)
+    engine_called(openai, mid_way)
+
+    worker.kill()  # parent and pool together: nothing acknowledged, no beat left; the job stays `processing`
+    killed = time.monotonic()
+    replacement = start_worker(beat=True, **LIVENESS)
+
+    job = wait_for(job_id, "completed", "failed", worker=replacement, seconds=BOUND_SECONDS)
+    assert time.monotonic() - killed < BOUND_SECONDS
+    assert job.deadline_at is None and job.requeues == 1  # the reaper found it orphaned, long before any deadline
+    assert "Task transcriptions.reap[" in replacement.log
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+
+
+def test_a_worker_told_to_stop_mid_job_hands_it_back_and_another_worker_resumes_it(
+    start_worker, openai, user, recording, api_client, queue
+):
+    audio, mid_way = recording
+    worker = start_worker(**LIVENESS)
+    job_id = request_job(api_client, audio, queue)
+    engine_called(openai, mid_way)
+    successor = start_worker(beat=True, **LIVENESS)  # a rolling deploy: the new one up, then the old one told
+
+    worker.terminate()
+    told = time.monotonic()
+
+    assert worker.process.wait(timeout=20) is not None  # it did not wait for the job to end
+    job = wait_for(job_id, "completed", "failed", worker=successor, seconds=BOUND_SECONDS)
+    assert time.monotonic() - told < BOUND_SECONDS
+    assert "Soft Shutdown" in worker.log
+    assert job.requeues == 0  # its own message came back, same run id: resumed, not reaped
+    assert_charged_once_and_ledger_clean(user, job)
+    assert_nothing_held(user)
+
+
+def test_a_job_whose_worker_dies_on_every_run_fails_with_nothing_held(
     start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
-    worker = start_worker()
+    worker = start_worker(**LIVENESS)
     job_id = request_job(api_client, make_audio_file(user, speech_wav), queue)
-    engine_called(openai)
+    for run in (1, 2):  # the first run, then the reaper's one more
+        engine_called(openai, run)
+        worker.kill()
+        worker = start_worker(beat=True, **LIVENESS)
 
-    worker.kill()  # parent and pool together: the message stays unacknowledged in Redis
-    replacement = start_worker()
-    time.sleep(ENGINE_SECONDS)
-    assert Transcription.objects.get(pk=job_id).status == "processing"  # stranded until its deadline
-    job = Transcription.objects.get(pk=job_id)
-    report = transcription_reap(now=job.deadline_at + timedelta(seconds=1))  # as beat would, once it is due
-
-    job = wait_for(job_id, "completed", "failed", worker=replacement)
-    assert report.requeued == [job.pk]
-    assert job.requeues == 1
-    assert_charged_once_and_ledger_clean(user, job)
+    job = wait_for(job_id, "completed", "failed", worker=worker, seconds=BOUND_SECONDS)
+    assert (job.status, job.error_code, job.requeues) == ("failed", "transcription_interrupted", 1)
+    assert len(openai.requests) == 2  # no third run
+    assert not Transaction.objects.filter(subject_id=job.pk).exists()
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
     assert_nothing_held(user)
 
 

@@ -77,3 +77,27 @@ def test_no_schedule_runs_in_a_process_that_has_a_beat(anon_client, settings, mo
     anon_client.get("/health/")
 
     assert scheduler._beat is None
+
+
+def test_a_job_whose_web_process_died_mid_run_runs_again_once_the_schedule_starts(
+    user, make_audio_file, speech_wav, fake_openai, settings, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_enqueue", lambda *args, **kwargs: None)
+        job, _ = services.transcription_create(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+    silent = timedelta(seconds=settings.TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    now = timezone.now()
+    # As the process that ran it in-process left it: processing, its deadline far off, no beats since.
+    Transcription.objects.filter(pk=job.pk).update(
+        status="processing", run_id="dead-process", heartbeat_at=now - silent, deadline_at=now + timedelta(hours=1)
+    )
+    beat = scheduler.InProcessBeat({"reap": {"task": "transcriptions.reap", "schedule": 0.1}})
+    beat.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (job := Transcription.objects.get(pk=job.pk)).status != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        beat.stop()
+
+    assert (job.status, job.requeues) == ("completed", 1)

@@ -1,6 +1,7 @@
 """A job's life has no dead end: deadlines, time limits and the reaper that acts on them."""
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -35,16 +36,21 @@ def queued(user, audio, django_capture_on_commit_callbacks) -> Transcription:
     return job
 
 
-def stuck_in_processing(job: Transcription, *, requeues: int = 0) -> None:
-    """The job as a worker that died mid-run leaves it."""
+def stuck_in_processing(job: Transcription, *, requeues: int = 0, silent_for: timedelta | None = None) -> None:
+    """The job as a worker that died mid-run leaves it: its last heartbeat `silent_for` ago."""
     now = timezone.now()
     Transcription.objects.filter(pk=job.pk).update(
         status="processing",
         run_id="dead-task",
         started_at=now,
+        heartbeat_at=None if silent_for is None else now - silent_for,
         deadline_at=now + timedelta(minutes=5),
         requeues=requeues,
     )
+
+
+def heartbeat_timeout() -> timedelta:
+    return timedelta(seconds=settings.TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS)
 
 
 def assert_released_and_nothing_charged(user, job: Transcription) -> None:
@@ -76,14 +82,14 @@ def test_a_new_job_is_the_reapers_once_it_waited_the_queue_timeout(
     assert transcription_reap().requeued == []  # not yet
 
 
-def test_a_running_job_is_the_reapers_only_after_its_hard_time_limit(
+def test_a_running_jobs_deadline_is_its_hard_time_limit_the_outer_bound(
     user, make_audio_file, speech_wav, fake_openai, run_jobs, monkeypatch
 ):
     seen = []
     recorder = services._progress_recorder
 
-    def watched(transcription_id):
-        record = recorder(transcription_id)
+    def watched(transcription_id, **run):
+        record = recorder(transcription_id, **run)
 
         def and_read_the_deadline(fraction):
             record(fraction)
@@ -133,20 +139,54 @@ def test_a_job_whose_worker_died_is_queued_again_and_the_dead_runs_result_is_dro
     assert Transaction.objects.filter(subject_id=job.pk).count() == 1
 
 
+def test_a_job_whose_heartbeat_stopped_is_queued_again_long_before_its_deadline(
+    user, make_audio_file, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    job = queued(user, make_audio_file(user, speech_wav), django_capture_on_commit_callbacks)
+    stuck_in_processing(job, silent_for=heartbeat_timeout() + timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = transcription_reap()  # now: its deadline is minutes away
+
+    job.refresh_from_db()
+    assert report.requeued == [job.pk]
+    assert (job.status, job.requeues) == ("completed", 1)
+    assert Transaction.objects.filter(subject_id=job.pk).count() == 1
+
+
+def test_a_job_whose_heartbeat_is_recent_is_left_to_its_worker(
+    user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    job = queued(user, make_audio_file(user, speech_wav), django_capture_on_commit_callbacks)
+    stuck_in_processing(job, silent_for=heartbeat_timeout() - timedelta(seconds=5))
+
+    report = transcription_reap()
+
+    assert (report.requeued, report.failed) == ([], [])
+    assert Transcription.objects.get(pk=job.pk).status == "processing"
+
+
 @pytest.mark.parametrize(
-    ("status", "code"), [("pending", "transcription_not_started"), ("processing", "transcription_interrupted")]
+    ("status", "code", "stalled"),
+    [
+        ("pending", "transcription_not_started", "past its deadline"),
+        ("processing", "transcription_interrupted", "past its deadline"),
+        ("processing", "transcription_interrupted", "heartbeat stopped"),
+    ],
 )
 def test_after_its_second_run_a_stuck_job_fails_with_its_hold_released(
-    status, code, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+    status, code, stalled, user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
 ):
     job = queued(user, make_audio_file(user, speech_wav), django_capture_on_commit_callbacks)
     if status == "processing":
-        stuck_in_processing(job, requeues=1)
+        silent_for = heartbeat_timeout() * 2 if stalled == "heartbeat stopped" else None
+        stuck_in_processing(job, requeues=1, silent_for=silent_for)
     else:
         Transcription.objects.filter(pk=job.pk).update(requeues=1)
+    now = timezone.now() if stalled == "heartbeat stopped" else timezone.now() + LATER
 
-    report = transcription_reap(now=timezone.now() + LATER)
-    again = transcription_reap(now=timezone.now() + LATER)
+    report = transcription_reap(now=now)
+    again = transcription_reap(now=now)
 
     job.refresh_from_db()
     assert (report.requeued, report.failed) == ([], [job.pk])
@@ -176,8 +216,8 @@ def test_a_result_that_arrives_after_the_job_was_failed_is_not_charged(
 ):
     recorder = services._progress_recorder
 
-    def reaped_meanwhile(transcription_id):
-        record = recorder(transcription_id)
+    def reaped_meanwhile(transcription_id, **run):
+        record = recorder(transcription_id, **run)
 
         def reap(fraction):
             record(fraction)
@@ -200,8 +240,8 @@ def test_a_job_queued_again_while_its_first_run_still_works_completes_once(
     recorder = services._progress_recorder
     reaped = []
 
-    def requeued_meanwhile(transcription_id):
-        record = recorder(transcription_id)
+    def requeued_meanwhile(transcription_id, **run):
+        record = recorder(transcription_id, **run)
 
         def reap(fraction):
             record(fraction)
@@ -223,7 +263,7 @@ def test_a_job_queued_again_while_its_first_run_still_works_completes_once(
 def test_running_out_of_time_fails_the_job_and_charges_nothing(
     user, make_audio_file, speech_wav, fake_openai, run_jobs, monkeypatch
 ):
-    def out_of_time(transcription_id):
+    def out_of_time(transcription_id, **run):
         def record(fraction):
             raise SoftTimeLimitExceeded()  # what Celery raises in the task at its soft time limit
 
@@ -286,3 +326,33 @@ def test_reapers_running_at_once_act_on_each_job_once(user, make_audio_file, spe
     wallet = Wallet.objects.get(user=user)
     assert (wallet.held, wallet.demo_minutes_held, wallet.demo_minutes_remaining) == (0, 0, Decimal("10.00"))
     assert set(Hold.objects.values_list("status", flat=True)) == {"released"}
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat's thread writes on a connection of its own
+def test_a_running_job_beats_while_one_long_engine_call_makes_no_progress(
+    user, make_audio_file, speech_wav, fake_openai, settings
+):
+    settings.TRANSCRIPTION_HEARTBEAT_SECONDS = 0.2
+    fake_openai.latency = 1.5  # one call, one chunk: no progress step until it answers
+    audio = make_audio_file(user, speech_wav)
+    beats: set = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        try:
+            while not done.is_set():
+                beats.update(Transcription.objects.filter(user=user).values_list("heartbeat_at", flat=True))
+                time.sleep(0.02)
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        job, _ = transcription_create(user=user, audio_file_id=audio.pk)  # runs in-process, as embedded
+    finally:
+        done.set()
+        watcher.join()
+
+    assert Transcription.objects.get(pk=job.pk).status == "completed"
+    assert len(beats - {None}) >= 4  # the claim's, the thread's every 0.2 s, the last progress step's

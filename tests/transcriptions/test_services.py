@@ -341,8 +341,8 @@ def test_progress_follows_the_chunks_done(
     seen = []
     recorder = services._progress_recorder
 
-    def watched(transcription_id):
-        record = recorder(transcription_id)
+    def watched(transcription_id, **run):
+        record = recorder(transcription_id, **run)
 
         def then_read_back(fraction):
             record(fraction)
