@@ -93,10 +93,11 @@ def transcription_job_counts(*, month: datetime, week: datetime, today: datetime
 
 
 def transcription_stuck(*, now: datetime) -> QuerySet[Transcription]:
-    """Jobs still pending or processing past their deadline, oldest deadline first: the reaper
-    acts on these each minute, so any that stay mean it is not running."""
+    """Jobs the reaper should have acted on (past their deadline, or orphaned: no heartbeat),
+    oldest deadline first: it runs every TRANSCRIPTION_REAPER_INTERVAL_SECONDS, so any that stay
+    mean it is not running."""
     return (
-        Transcription.objects.filter(status__in=ACTIVE_STATUSES, deadline_at__lt=now)
+        Transcription.objects.filter(transcription_reapable(now=now))
         .select_related("user")
         .only(*SUMMARY_FIELDS)
         .order_by("deadline_at")

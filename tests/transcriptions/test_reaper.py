@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from transcriptions import services
 from transcriptions.models import Transcription
+from transcriptions.selectors import transcription_stuck
 from transcriptions.services import (
     HARD_LIMIT_MARGIN_SECONDS,
     REAP_GRACE_SECONDS,
@@ -356,3 +357,16 @@ def test_a_running_job_beats_while_one_long_engine_call_makes_no_progress(
 
     assert Transcription.objects.get(pk=job.pk).status == "completed"
     assert len(beats - {None}) >= 4  # the claim's, the thread's every 0.2 s, the last progress step's
+
+
+def test_the_jobs_listed_as_stuck_are_those_the_reaper_acts_on(
+    user, make_audio_file, speech_wav, django_capture_on_commit_callbacks
+):
+    orphaned, beating, overdue = (
+        queued(user, make_audio_file(user, speech_wav), django_capture_on_commit_callbacks) for _ in range(3)
+    )
+    stuck_in_processing(orphaned, silent_for=heartbeat_timeout() + timedelta(seconds=1))
+    stuck_in_processing(beating, silent_for=timedelta(seconds=1))
+    Transcription.objects.filter(pk=overdue.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
+
+    assert set(transcription_stuck(now=timezone.now())) == {orphaned, overdue}
