@@ -128,6 +128,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # user's only address is the user's own email, written by allauth at sign-in, and `User.email`
     # is unique.
     SILENCED_SYSTEM_CHECKS = ["models.W036"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent requests, in-request jobs and their progress writes share one file. A transaction
+    # that reads and then writes must not have to upgrade its lock (SQLite refuses that at once
+    # with "database is locked" when another writer holds it), so each takes the write lock when
+    # it begins and waits its turn for up to `timeout` seconds. WAL lets reads go on during a
+    # write; NORMAL syncs at checkpoints rather than at every commit, which WAL keeps safe.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 
