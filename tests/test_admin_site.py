@@ -124,3 +124,11 @@ def test_every_filter_choice_and_a_search_answer_on_every_list(admin_client, cus
                 assert admin_client.get(changelist, {"q": term}).status_code == 200, (changelist, term)
 
     assert opened > 50
+
+
+def test_every_model_in_the_admin_is_named_in_english_plural():
+    # Django adds an "s": "Deliverys" is what a model left to it shows on the admin's index.
+    plurals = {model.__name__: str(model._meta.verbose_name_plural) for model in admin.site._registry}
+
+    assert {name: plural for name, plural in plurals.items() if re.search(r"[^aeiou]ys$|[sxz]s$", plural)} == {}
+    assert plurals["Delivery"] == "deliveries"
