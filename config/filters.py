@@ -1,12 +1,15 @@
 """Query parameters mean one thing: a single-valued one is given once, and a typed one is never
-sent empty. Otherwise `?ordering=a&ordering=b` silently means the last one, and an empty date
-silently means no filter: the caller gets rows it did not ask for."""
+sent empty. Otherwise `?page_size=5&page_size=6` silently means the last one, and an empty date
+silently means no filter: the caller gets rows it did not ask for. A list (`ordering`) may come
+either way OpenAPI clients send one: `ordering=a,b` (the schema's `explode: false`) or
+`ordering=a&ordering=b` (what several generated clients send for any array)."""
 
 from collections.abc import Iterable
 
 import django_filters
 from django import forms
 from django.http import QueryDict
+from django_filters.filters import BaseCSVFilter
 from rest_framework.exceptions import ValidationError
 
 ONCE = "Give this parameter once."
@@ -22,8 +25,18 @@ def require_single_values(query_params: QueryDict, names: Iterable[str]) -> None
 
 
 class StrictFilterSet(django_filters.FilterSet):
-    """Filters take one value each (except multiple-choice ones), and typed filters (dates, choices,
-    ordering) refuse an empty one; free text may be empty."""
+    """Filters take one value each (except multiple-choice ones, and comma-separated lists, whose
+    repeats are joined into one list), and typed filters (dates, choices, ordering) refuse an empty
+    one; free text may be empty."""
+
+    def __init__(self, data: QueryDict | None = None, *args, **kwargs) -> None:
+        lists = [name for name, filter_ in self.base_filters.items() if isinstance(filter_, BaseCSVFilter)]
+        if data is not None and any(len(data.getlist(name)) > 1 for name in lists):
+            data = data.copy()
+            for name in lists:
+                if len(data.getlist(name)) > 1:
+                    data.setlist(name, [",".join(data.getlist(name))])
+        super().__init__(data, *args, **kwargs)
 
     def is_valid(self) -> bool:
         for field in self.form.fields.values():
