@@ -46,6 +46,12 @@ def user_create(
     )
 
 
+def user_lock(*, user: User) -> User:
+    """Lock the user's row until the transaction ends, and return it as it now is: for what must
+    happen one at a time per user (creations counted against a per-user limit, the erasure)."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
 def user_issue_tokens(*, user: User) -> dict[str, str]:
     """A new JWT pair: a new session, whose id every token refreshed from it keeps."""
     refresh = RefreshToken.for_user(user)
@@ -85,7 +91,7 @@ def user_erase(*, user: User) -> None:
     same provider account makes a new, empty account.
     """
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = user_lock(user=user)
         user_erasing.send(sender=User, user=user)
         SocialAccount.objects.filter(user=user).delete()
         EmailAddress.objects.filter(user=user).delete()

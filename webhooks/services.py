@@ -27,6 +27,7 @@ from django.utils.text import Truncator
 from standardwebhooks import Webhook
 
 from accounts.models import User
+from accounts.services import user_lock
 from webhooks.addresses import Target, checked_target
 from webhooks.exceptions import TooManyWebhookEndpoints, WebhookUrlNotAllowed
 from webhooks.models import DISABLED_REASON_LENGTH, WEBHOOK_TEST, Delivery, Endpoint, SigningSecret
@@ -65,7 +66,7 @@ def webhook_endpoint_create(*, user: User, url: str, events: list[str]) -> Endpo
     Raises `WebhookUrlNotAllowed`, `TooManyWebhookEndpoints`."""
     webhook_url_check(url=url)
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # one registration of a user at a time
+        user_lock(user=user)  # one registration of a user at a time
         if Endpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS_PER_USER:
             raise TooManyWebhookEndpoints(f"At most {MAX_ENDPOINTS_PER_USER} webhook endpoints; delete one first.")
         return Endpoint.objects.create(user=user, url=url, events=sorted(set(events)))
