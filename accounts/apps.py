@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users"  # allauth's own app is "Accounts" too
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
+        from accounts import schema  # noqa: F401  (registers the OpenAPI extensions)
         from accounts.authentication import forget_saved_user
         from accounts.roles import ensure_roles
 

@@ -17,7 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.models import EndedSession, User
+from accounts.models import API_KEY_PREFIX, EndedSession, User
 
 USER_CACHE_SECONDS = 60
 # The claim naming a sign-in session: set when a JWT pair is issued, kept by every refresh.
@@ -29,6 +29,12 @@ def _cache_key(user_id) -> str:
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        raw_token = super().get_raw_token(header)
+        if raw_token is not None and raw_token.startswith(API_KEY_PREFIX.encode()):
+            return None  # an API key: `accounts.api_key_authentication` reads it
+        return raw_token
+
     def get_user(self, validated_token):
         key = _cache_key(validated_token.get(api_settings.USER_ID_CLAIM))
         cached = cache.get(key)

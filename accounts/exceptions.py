@@ -42,3 +42,15 @@ class AccountDisabled(DomainError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "account_disabled"
     default_detail = "This account is disabled."
+
+
+class ApiKeyLimitReached(DomainError):
+    code = "api_key_limit_reached"
+    default_detail = "You have as many API keys as allowed; revoke one first."
+
+
+class InvalidApiKey(DomainError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_api_key"
+    # The same words whatever is wrong: an answer must not tell a guesser which keys once existed.
+    default_detail = "The API key is not valid: unknown, revoked or malformed."

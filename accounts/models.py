@@ -74,3 +74,31 @@ class EndedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} of {self.user_id}"
+
+
+# What every API key starts with, as OpenAI's do: `Authorization: Bearer sk-…` is an API key, any
+# other bearer token a JWT.
+API_KEY_PREFIX = "sk-"
+
+
+class ApiKey(models.Model):
+    """A secret a user's servers and tools sign in with (`Authorization: Bearer sk-…`). The key itself
+    is shown once, when it is made, and never stored: only its SHA-256 (see `accounts.services`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    # The key's first characters (`sk-` and 8 more), in clear, so that a person can tell keys apart.
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the whole key
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)  # to the minute: written at most once a minute
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at", "-created_at"], name="api_key_user_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})" if self.name else f"{self.prefix}…"

@@ -34,6 +34,10 @@ class UserExportOutputSerializer(serializers.Serializer):
     )
     payments = serializers.JSONField(help_text="Your Razorpay orders and their payments.")
     webhooks = serializers.JSONField(help_text="Your webhook endpoints (without secrets).")
+    api_keys = serializers.JSONField(
+        help_text="Your API keys, revoked ones too, without secrets: id, name, prefix and dates (created, last "
+        "used, revoked)."
+    )
 
 
 class LogoutInputSerializer(serializers.Serializer):
@@ -67,3 +71,40 @@ class LoginOutputSerializer(serializers.Serializer):
     access = serializers.CharField(read_only=True)
     refresh = serializers.CharField(read_only=True)
     created = serializers.BooleanField(read_only=True, help_text="True when this sign-in created the account.")
+
+
+class StringField(serializers.CharField):
+    """Text only: DRF's `CharField` would take the number 0 as the name "0"."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ApiKeyCreateInputSerializer(serializers.Serializer):
+    name = StringField(max_length=100, help_text="What the key is for, to tell it from your others.")
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters (`sk-` and 8 more), to tell keys apart.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the key last signed a request in, to the minute; null if never."
+    )
+
+
+class ApiKeyCreatedOutputSerializer(serializers.Serializer):
+    """The new key (an `accounts.services.IssuedApiKey`): its record and, this once, its secret."""
+
+    id = serializers.UUIDField(source="api_key.id")
+    name = serializers.CharField(source="api_key.name")
+    prefix = serializers.CharField(source="api_key.prefix")
+    key = serializers.CharField(
+        help_text="The key: send it as `Authorization: Bearer <key>`. Shown only now; this service keeps only its "
+        "hash, so keep it safe (lost, revoke it and make another)."
+    )
+    created_at = serializers.DateTimeField(source="api_key.created_at")
+    last_used_at = serializers.DateTimeField(source="api_key.last_used_at", allow_null=True)

@@ -1,5 +1,9 @@
+import hashlib
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import cast
 
@@ -9,6 +13,7 @@ from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -17,8 +22,15 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import SESSION_CLAIM, forget_cached_user
-from accounts.exceptions import AccountDisabled, EmailInUse, InvalidRefreshToken, ProviderEmailMissing
-from accounts.models import EndedSession, User
+from accounts.exceptions import (
+    AccountDisabled,
+    ApiKeyLimitReached,
+    EmailInUse,
+    InvalidApiKey,
+    InvalidRefreshToken,
+    ProviderEmailMissing,
+)
+from accounts.models import API_KEY_PREFIX, ApiKey, EndedSession, User
 from accounts.signals import user_erasing, user_exporting
 from accounts.social import social_login_verify
 
@@ -85,16 +97,18 @@ def user_erase(*, user: User) -> None:
 
     In one transaction, under the user's row lock: the apps above erase their part (`user_erasing`:
     transcripts, audio files, webhooks; a running job refuses it all), the social accounts that
-    link it to Google or Facebook are deleted, every refresh token is blacklisted, and the row is
-    kept, anonymised and inactive, because the wallet and its ledger name it. Access tokens are
-    refused from the commit on (an inactive user cannot authenticate). Signing in again with the
-    same provider account makes a new, empty account.
+    link it to Google or Facebook are deleted, every API key is revoked (the names the user gave
+    them erased), every refresh token is blacklisted, and the row is kept, anonymised and
+    inactive, because the wallet and its ledger name it. Access tokens and API keys are refused
+    from the commit on (an inactive user cannot authenticate). Signing in again with the same
+    provider account makes a new, empty account.
     """
     with transaction.atomic():
         user = user_lock(user=user)
         user_erasing.send(sender=User, user=user)
         SocialAccount.objects.filter(user=user).delete()
         EmailAddress.objects.filter(user=user).delete()
+        _api_keys_revoke_for_erasure(user=user)
         BlacklistedToken.objects.bulk_create(
             [BlacklistedToken(token=token) for token in OutstandingToken.objects.filter(user=user)],
             ignore_conflicts=True,  # those already blacklisted (a logout) stay as they are
@@ -114,6 +128,17 @@ def user_export(*, user: User) -> dict[str, object]:
     for _, response in user_exporting.send(sender=User, user=user):
         name, data = cast(tuple[str, object], response)  # each receiver answers (name, data)
         sections[name] = data
+    api_keys = [
+        {
+            "id": str(api_key.pk),
+            "name": api_key.name,
+            "prefix": api_key.prefix,
+            "created_at": api_key.created_at.isoformat(),
+            "last_used_at": api_key.last_used_at.isoformat() if api_key.last_used_at else None,
+            "revoked_at": api_key.revoked_at.isoformat() if api_key.revoked_at else None,
+        }
+        for api_key in ApiKey.objects.filter(user=user).order_by("created_at")
+    ]
     profile = {
         "id": str(user.pk),
         "email": user.email,
@@ -122,7 +147,7 @@ def user_export(*, user: User) -> dict[str, object]:
         "created_at": user.created_at.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
     }
-    return {"exported_at": timezone.now().isoformat(), "profile": profile, **sections}
+    return {"exported_at": timezone.now().isoformat(), "profile": profile, "api_keys": api_keys, **sections}
 
 
 @dataclass(frozen=True)
@@ -179,3 +204,105 @@ def _user_created_concurrently(sociallogin: SocialLogin) -> User | None:
         .first()
     )
     return account.user if account else None
+
+
+# --- API keys ----------------------------------------------------------------------------------
+#
+# A key is `sk-` and 43 characters of `secrets.token_urlsafe(32)`: 32 bytes from the OS's CSPRNG,
+# 256 bits, base64url without padding. The database keeps only its SHA-256:
+# - no slow or salted hash is needed: those protect low-entropy secrets (passwords) from guessing,
+#   and nobody can guess or invert 256 random bits, with or without the hash;
+# - no pepper (an HMAC with a server secret) either: it would add nothing against a dump for such
+#   keys, and would bind every key to a secret that could then never be rotated without breaking
+#   every customer's integration at once (with SECRET_KEY as the pepper, rotating SECRET_KEY after
+#   a leak would do exactly that, silently);
+# - an unsalted hash is what lets a request find its key by one unique-index look-up.
+#
+# Keys are checked against the database on every request, never from the cache: the cache may
+# lose a write (django-redis here ignores errors, and Redis may be away when a key is revoked), so
+# any "this key is valid" kept there could outlive its revocation. What a cache entry would spare
+# is one read through a unique index (joined with the user), and any safe use of it would still
+# have to ask the database whether the key is revoked: the same read.
+
+API_KEY_RANDOM_BYTES = 32  # 256 bits
+API_KEY_PATTERN = re.compile(re.escape(API_KEY_PREFIX) + r"[A-Za-z0-9_-]{43}")  # 43 = 32 bytes in base64url
+API_KEY_SHOWN_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
+MAX_API_KEYS_PER_USER = 10
+# `last_used_at` is written at most this often per key, not on every request.
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    key: str  # the secret itself: show it to its owner now, it is kept nowhere
+
+
+def api_key_hash(*, key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, user: User, name: str) -> IssuedApiKey:
+    """A new key for `user`, returned with its secret (shown once; only its hash is stored).
+
+    Under the user's row lock, so that concurrent requests cannot together pass the limit. Raises
+    `ApiKeyLimitReached` (MAX_API_KEYS_PER_USER live keys already) and `AccountDisabled` (the
+    account was deleted meanwhile)."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(API_KEY_RANDOM_BYTES)
+    with transaction.atomic():
+        if not user_lock(user=user).is_active:
+            raise AccountDisabled()
+        if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_API_KEYS_PER_USER:
+            raise ApiKeyLimitReached(f"At most {MAX_API_KEYS_PER_USER} API keys; revoke one first.")
+        api_key = ApiKey.objects.create(
+            user=user, name=name, prefix=key[:API_KEY_SHOWN_PREFIX_LENGTH], key_hash=api_key_hash(key=key)
+        )
+    return IssuedApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> bool:
+    """Refuse the key from now on, on every node: each request reads the key's row (nothing about
+    keys is cached), so the commit is the revocation. False when it was already revoked."""
+    return bool(ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+def api_key_authenticate(*, key: str) -> ApiKey:
+    """The live key that `key` is, with its user (`api_key.user`): for every way in that takes API
+    keys (the DRF authentication class, and any other protocol's).
+
+    One indexed read by the key's hash, joined with the user; and, at most once a minute per key, a
+    conditional update of `last_used_at`. Raises `InvalidApiKey` for a malformed, unknown or revoked
+    key, or one whose user is inactive (a deleted account), all alike."""
+    if not API_KEY_PATTERN.fullmatch(key):
+        raise InvalidApiKey()
+    # Looked up by hash: the time the look-up takes can only tell about the hash, not the key.
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(key_hash=api_key_hash(key=key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_key is None:
+        raise InvalidApiKey()
+    _api_key_mark_used(api_key=api_key)
+    return api_key
+
+
+def _api_key_mark_used(*, api_key: ApiKey) -> None:
+    """Record the use unless one was recorded in the last minute. The row just read says whether to
+    try (so most requests write nothing); the update's own condition makes concurrent requests and
+    nodes write it once."""
+    now = timezone.now()
+    stale_before = now - API_KEY_LAST_USED_RESOLUTION
+    if api_key.last_used_at is not None and api_key.last_used_at >= stale_before:
+        return
+    ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale_before), pk=api_key.pk).update(
+        last_used_at=now
+    )
+    api_key.last_used_at = now
+
+
+def _api_keys_revoke_for_erasure(*, user: User) -> None:
+    """Every key of a deleted account refused from its commit on; the names its user gave them
+    erased. The rows stay, as records of what could sign in and when."""
+    ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiKey.objects.filter(user=user).update(name="")

@@ -1,14 +1,20 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as simplejwt_views
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
+from accounts.api_key_authentication import JwtRequired
 from accounts.authentication import signed_in_user
+from accounts.models import ApiKey
+from accounts.selectors import api_key_list
 from accounts.serializers import (
+    ApiKeyCreatedOutputSerializer,
+    ApiKeyCreateInputSerializer,
+    ApiKeyOutputSerializer,
     FacebookLoginInputSerializer,
     GoogleLoginInputSerializer,
     LoginOutputSerializer,
@@ -17,13 +23,29 @@ from accounts.serializers import (
     UserExportOutputSerializer,
     UserOutputSerializer,
 )
-from accounts.services import user_erase, user_export, user_logout, user_social_login
+from accounts.services import (
+    MAX_API_KEYS_PER_USER,
+    api_key_create,
+    api_key_revoke,
+    user_erase,
+    user_export,
+    user_logout,
+    user_social_login,
+)
 from config.filters import require_single_values
 from config.schema import error
 from config.throttling import ScopedThrottleMixin
 
+API_KEY_NOT_ALLOWED = "`api_key_not_allowed`: sent with an API key; this needs a JWT (sign in)."
+
 
 class CurrentUserView(APIView):
+    def get_permissions(self):  # typed by DRF's stubs with a protocol of their own
+        permissions = [*super().get_permissions()]
+        if self.request.method == "DELETE":  # a leaked API key must not erase the account
+            permissions.append(JwtRequired())
+        return permissions
+
     @extend_schema(responses=UserOutputSerializer, operation_id="auth_user")
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
@@ -32,6 +54,7 @@ class CurrentUserView(APIView):
         parameters=[UserDeleteInputSerializer],
         responses={
             204: None,
+            403: error(API_KEY_NOT_ALLOWED),
             409: error("`transcription_active`: a transcription is running; delete the account once it has ended."),
         },
         operation_id="auth_user_delete",
@@ -48,7 +71,11 @@ class CurrentUserView(APIView):
 
 
 class UserExportView(APIView):
-    @extend_schema(responses=UserExportOutputSerializer, operation_id="auth_user_export")
+    permission_classes = [IsAuthenticated, JwtRequired]  # what a leaked API key must not read in one go
+
+    @extend_schema(
+        responses={200: UserExportOutputSerializer, 403: error(API_KEY_NOT_ALLOWED)}, operation_id="auth_user_export"
+    )
     def get(self, request: Request) -> Response:
         """Everything this service holds of you, as JSON."""
         return Response(user_export(user=signed_in_user(request)))
@@ -60,6 +87,50 @@ class LogoutView(APIView):
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user_logout(user=signed_in_user(request), refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: ApiKeyOutputSerializer(many=True), 403: error(API_KEY_NOT_ALLOWED)},
+        description="Your live API keys, newest first; never the keys themselves.",
+    )
+)
+class ApiKeyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """API keys, for your servers and tools: `Authorization: Bearer sk-…` works on every endpoint but
+    these and the account's export and deletion, which need a JWT."""
+
+    serializer_class = ApiKeyOutputSerializer
+    permission_classes = [IsAuthenticated, JwtRequired]  # a leaked key cannot make more, or revoke yours
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiKey.objects.none()
+        return api_key_list(user=signed_in_user(self.request))
+
+    @extend_schema(
+        request=ApiKeyCreateInputSerializer,
+        responses={
+            201: ApiKeyCreatedOutputSerializer,
+            400: error(
+                f"`invalid` (a name of 1 to 100 characters), `api_key_limit_reached` (at most "
+                f"{MAX_API_KEYS_PER_USER} live keys: revoke one first)"
+            ),
+            403: error(f"{API_KEY_NOT_ALLOWED} `account_disabled`: the account was deleted."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Make a key. The answer holds the key itself, shown this once: only its hash is kept."""
+        data = ApiKeyCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = api_key_create(user=signed_in_user(request), **data.validated_data)
+        return Response(ApiKeyCreatedOutputSerializer(issued).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, 403: error(API_KEY_NOT_ALLOWED)})
+    def destroy(self, request: Request, pk=None) -> Response:
+        """Revoke the key: from this answer on, every request with it is 401 `invalid_api_key`."""
+        api_key_revoke(api_key=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

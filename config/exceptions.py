@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.text import capfirst
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -51,7 +52,7 @@ def _not_found_detail(context) -> str:
     get_queryset = getattr(context.get("view"), "get_queryset", None)
     if get_queryset is None:  # a plain APIView: nothing to name
         return "Not found."
-    return f"{get_queryset().model._meta.verbose_name.capitalize()} not found."
+    return f"{capfirst(get_queryset().model._meta.verbose_name)} not found."  # "API key", not "Api key"
 
 
 def api_exception_handler(exc, context):

@@ -28,7 +28,8 @@ class ErrorSerializer(serializers.Serializer):
 COMMON_ERRORS = {
     400: "`invalid`: the input is not valid, or a query parameter is unknown, repeated or empty; `errors` names "
     "each field's or parameter's problems.",
-    401: "`not_authenticated`, `token_not_valid`, `session_ended`: sign in again (or refresh the access token).",
+    401: "`not_authenticated`, `token_not_valid`, `session_ended`: sign in again (or refresh the access token); "
+    "`invalid_api_key`: the API key is unknown, revoked or malformed.",
     404: "`not_found`: no such object of yours, or no such page.",
     415: "`unsupported_media_type`: send the body as the media type this operation takes.",
     429: "`throttled`: too many requests; `Retry-After` says when to try again.",

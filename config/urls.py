@@ -19,6 +19,7 @@ urlpatterns = [
         name="redoc",
     ),
     path("api/auth/", include("accounts.urls")),
+    path("api/api-keys/", include("accounts.api_key_urls")),
     path("api/audio/", include("audio.urls")),
     path("api/wallet/", include("wallet.urls")),
     path("api/", include("payments.urls")),

@@ -63,6 +63,13 @@ def client_for(user) -> APIClient:
     return client
 
 
+def key_client(key: str) -> APIClient:
+    """A client signed in with an API key (`sk-…`)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
 @pytest.fixture
 def api_client(user) -> APIClient:
     return client_for(user)

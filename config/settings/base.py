@@ -249,7 +249,11 @@ def _parse_throttle_rates(raw: str) -> dict[str, str | None]:
 
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CachedUserJWTAuthentication"],
+    # `Bearer sk-…` is an API key, any other bearer token a JWT (each class leaves the other's alone).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_key_authentication.ApiKeyAuthentication",
+        "accounts.authentication.CachedUserJWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only (anything else is 415); the upload endpoint takes multipart instead.

@@ -1,5 +1,6 @@
 """Every operation in the API schema, checked for who may reach it: without a token → 401 (the
-sign-in endpoints and Razorpay's webhook excepted), and another user's object → 404, never 403
+sign-in endpoints and Razorpay's webhook excepted); with an API key → reached, except where the
+schema offers only a JWT (403 `api_key_not_allowed`); and another user's object → 404, never 403
 and never the object."""
 
 import subprocess
@@ -12,9 +13,10 @@ from django.core.files import File
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from accounts.services import api_key_create
 from audio.models import DirectUpload
 from audio.services import audio_file_create
-from tests.conftest import client_for
+from tests.conftest import client_for, key_client
 from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
 from webhooks.models import Endpoint
@@ -27,12 +29,15 @@ PUBLIC = {
 }
 
 
-def operations() -> list[tuple[str, str]]:
-    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
-    return sorted((method, path) for path, item in paths.items() for method in item if method != "parameters")
-
-
-OPERATIONS = operations()
+PATHS = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+OPERATIONS = sorted((method, path) for path, item in PATHS.items() for method in item if method != "parameters")
+# What the schema says needs a JWT: offered no API key (`apiKeyAuth`) among its security schemes.
+JWT_ONLY = {
+    (method, path)
+    for method, path in OPERATIONS
+    if (method, path) not in PUBLIC
+    and not any("apiKeyAuth" in scheme for scheme in PATHS[path][method].get("security", []))
+}
 
 
 @pytest.mark.django_db
@@ -48,9 +53,36 @@ def test_every_public_operation_is_in_the_schema():
     assert set(OPERATIONS) >= PUBLIC
 
 
+def test_only_key_management_and_the_accounts_export_and_deletion_need_a_jwt():
+    assert {
+        ("get", "/api/api-keys/"),
+        ("post", "/api/api-keys/"),
+        ("delete", "/api/api-keys/{id}/"),
+        ("get", "/api/auth/user/export/"),
+        ("delete", "/api/auth/user/"),
+    } == JWT_ONLY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_with_an_api_key_every_operation_is_reached_but_those_that_need_a_jwt(user, method, path):
+    client = key_client(api_key_create(user=user, name="matrix").key)
+
+    response = getattr(client, method)(path.replace("{id}", str(uuid.uuid4())))
+
+    if (method, path) in JWT_ONLY:
+        assert (response.status_code, response.json()["code"]) == (403, "api_key_not_allowed")
+        assert "403" in PATHS[path][method]["responses"]
+    else:
+        assert response.status_code not in (401, 403), response.content
+    user.refresh_from_db()
+    assert user.is_active
+
+
 @pytest.fixture
 def owners_objects(user, tmp_path):
-    """An audio file, a completed transcription (with segments) and a webhook endpoint belonging to `user`."""
+    """An audio file, a completed transcription (with segments), a webhook endpoint, a direct upload and an
+    API key belonging to `user`."""
     path = tmp_path / "owner.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-ac", "1", str(path)], check=True)
     with path.open("rb") as file:
@@ -74,7 +106,8 @@ def owners_objects(user, tmp_path):
         size_bytes=10,
         expires_at=timezone.now() + timedelta(hours=1),
     )
-    return {"audio": audio, "transcription": transcription, "webhook": webhook, "upload": upload}
+    api_key = api_key_create(user=user, name="private words").api_key
+    return {"audio": audio, "transcription": transcription, "webhook": webhook, "upload": upload, "api_key": api_key}
 
 
 # Each operation on an object by id, with how to reach the owner's object.
@@ -89,6 +122,7 @@ BY_ID = {
     ("post", "/api/audio/uploads/{id}/complete/"): "upload",
     ("get", "/api/webhooks/{id}/deliveries/"): "webhook",
     ("get", "/api/transcriptions/{id}/download/"): "transcription",
+    ("delete", "/api/api-keys/{id}/"): "api_key",
 }
 
 
@@ -117,6 +151,7 @@ def test_another_users_object_is_404(owners_objects, other_client, api_client, m
     assert type(target).objects.filter(pk=target.pk).exists()
     target.refresh_from_db()
     assert getattr(target, "deleted_at", None) is None  # a transcription deleted is only a tombstone
+    assert getattr(target, "revoked_at", None) is None  # an API key deleted is only revoked
 
 
 @pytest.mark.django_db
@@ -129,7 +164,7 @@ def test_transcribing_another_users_audio_is_404_and_creates_nothing(owners_obje
 
 @pytest.mark.django_db
 def test_lists_and_exports_show_only_your_own(owners_objects, other_client):
-    for url in ("/api/audio/", "/api/transcriptions/", "/api/wallet/transactions/"):
+    for url in ("/api/audio/", "/api/transcriptions/", "/api/wallet/transactions/", "/api/api-keys/"):
         body = other_client.get(url).json()
         assert body["count"] == (1 if url.endswith("transactions/") else 0)  # the stranger's own demo grant
     export = b"".join(other_client.get("/api/transcriptions/export_csv/").streaming_content)
