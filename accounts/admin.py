@@ -1,8 +1,11 @@
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
+from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import ApiKey, User
+from accounts.services import api_key_revoke
+from config.admin import confirmed_action
 
 # Sign-in apps come from the environment (`accounts.adapters.SocialAccountAdapter.list_apps`) and
 # provider tokens are never stored: rows edited on these pages would do nothing. A user's one email
@@ -42,3 +45,35 @@ class UserAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # users come from sign-in (or `createsuperuser`), which also creates the wallet
+
+
+@confirmed_action(
+    description="Revoke the selected API keys",
+    permissions=["change"],
+    title="Revoke",
+    explanation="Every request with these keys is refused from now on (401 invalid_api_key); it cannot be undone. "
+    "Their owners can make new keys.",
+)
+def revoke(request: HttpRequest, api_key: ApiKey, data: dict) -> str:
+    return "revoked: refused from now on." if api_key_revoke(api_key=api_key) else "was already revoked."
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by their owners (the API, `issue_api_key`), who alone see the secret; here they
+    are looked at and revoked. The hash is never shown: it identifies the key in the database."""
+
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at", "last_used_at"]
+    search_fields = ["^prefix", "name", "user__email"]
+    list_select_related = ["user"]
+    fields = ["id", "prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["id", "prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    ordering = ["-created_at"]
+    actions = [revoke]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked, a key stays as the record of what could sign in and when

@@ -1,6 +1,7 @@
 """The staff roles, as Django groups kept in step with this code after every `migrate`.
 
-- support: sees every page of the admin and can retry failed transcriptions; moves no money.
+- support: sees every page of the admin, can retry failed transcriptions and revoke API keys (a
+  customer's leaked key: no data is lost, its owner makes another); moves no money.
 - finance: sees every page and can credit, adjust and refund (each a ledger line).
 
 A superuser can do everything; give other staff one of these groups rather than single permissions.
@@ -15,7 +16,8 @@ from django.db.models import Q
 # The apps whose pages staff look at (Django's own and the libraries' are left to superusers).
 APPS = ("accounts", "audio", "transcriptions", "payments", "wallet", "webhooks", "socialaccount")
 ROLES: dict[str, list[str]] = {
-    "support": ["transcriptions.change_transcription"],  # retrying a failed job (a new one, paid by the user)
+    # Retrying a failed job (a new one, paid by the user); revoking an API key.
+    "support": ["transcriptions.change_transcription", "accounts.change_apikey"],
     "finance": ["wallet.add_transaction"],  # credits, adjustments and refunds each write a ledger line
 }
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
-from accounts.services import user_issue_tokens
+from accounts.services import api_key_create, user_issue_tokens
 from audio.models import DirectUpload, PendingFileDeletion
 from payments.models import ReconcileRun, Refund
 from tests.factories import (
@@ -136,4 +136,5 @@ def customer(db) -> User:
     ReconcileRun.objects.create(since=job.created_at, until=job.created_at, ok=None, summary="unreachable")
     EndedSessionFactory(user=user)
     user_issue_tokens(user=user)
+    api_key_create(user=user, name="CI server")
     return user
