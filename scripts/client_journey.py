@@ -40,6 +40,43 @@ def _api(name: str) -> ModuleType:
     return importlib.import_module(f"api_client.api.{name}")
 
 
+def api_key_journey(base: str, signed_in: object, expect: Callable[..., object], step: Step) -> None:
+    """An API key made with the JWT, used as the user, refused on key management, revoked at once."""
+    client_module = importlib.import_module("api_client")
+    models = importlib.import_module("api_client.models")
+    created = expect(
+        "make an API key",
+        _api("api_keys.api_keys_create").sync_detailed(
+            client=signed_in, body=models.ApiKeyCreateInputRequest(name="journey")
+        ),
+        201,
+        models.ApiKeyCreatedOutput,
+    )
+    step("client: an API key is sk-…", created.key.startswith("sk-") and created.prefix == created.key[:11])
+    with_key = client_module.AuthenticatedClient(base_url=base, token=created.key, raise_on_unexpected_status=True)
+    expect("wallet with the API key", _api("wallet.wallet_details").sync_detailed(client=with_key), 200)
+    expect(
+        "403 key management with an API key",
+        _api("api_keys.api_keys_list").sync_detailed(client=with_key),
+        403,
+        code="api_key_not_allowed",
+    )
+    listed = expect(
+        "API keys",
+        _api("api_keys.api_keys_list").sync_detailed(client=signed_in),
+        200,
+        models.PaginatedApiKeyOutputList,
+    )
+    step("client: listed, without the key", [key.id for key in listed.results] == [created.id])
+    expect("revoke the API key", _api("api_keys.api_keys_destroy").sync_detailed(client=signed_in, id=created.id), 204)
+    expect(
+        "401 with the revoked key",
+        _api("wallet.wallet_details").sync_detailed(client=with_key),
+        401,
+        code="invalid_api_key",
+    )
+
+
 def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
     client_module = importlib.import_module("api_client")
     models = importlib.import_module("api_client.models")
@@ -236,6 +273,8 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         wrong_type.status_code == 415 and "415" in declared and wrong_type.json()["code"] == "unsupported_media_type",
         str(wrong_type.status_code),
     )
+
+    api_key_journey(base, signed_in, expect, step)
 
     # Last, the account itself: everything it holds, then gone.
     exported = expect(
