@@ -1,14 +1,16 @@
-"""Liveness, readiness, the favicon, and the JSON error pages Django serves outside DRF."""
+"""Liveness, readiness, metrics, the favicon, and the JSON error pages Django serves outside DRF."""
 
+import hmac
 import logging
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
+from django_prometheus.exports import ExportToDjangoView
 
 from config.celery import app as celery_app
 
@@ -60,6 +62,26 @@ def ready(request):
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
     )
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for whoever sends `Authorization: Bearer <METRICS_TOKEN>`; without a
+    token configured, only where the settings open them (the embedded default). django_prometheus's
+    own view answers, so PROMETHEUS_MULTIPROC_DIR still adds every process up.
+
+    A missing or wrong token is the same 404 as a path that does not exist (and as metrics turned
+    off): a caller without the token learns nothing, not even that metrics are served here."""
+    if not _may_read_metrics(request):
+        raise Http404
+    return ExportToDjangoView(request)
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    if not settings.METRICS_TOKEN:
+        return settings.METRICS_OPEN_WITHOUT_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # In constant time: how much of a guess matched must not show in how long the answer takes.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), settings.METRICS_TOKEN.encode())
 
 
 def _check(probe) -> str:

@@ -28,6 +28,7 @@ from tests.speech import joined, transcribe_without_network, word_error_rate  # 
 from tests.transcriptions.fake_openai import FakeOpenAI  # noqa: E402
 
 DATABASE = "prod_check"
+METRICS_TOKEN = "prod-check-metrics-" + "m" * 32
 
 
 def step(name: str, ok: bool, detail: str = "") -> None:
@@ -92,6 +93,7 @@ def run(workdir: Path) -> None:
             OPENAI_BASE_URL=openai.base_url,
             TRANSCRIPTION_ENGINE="openai",
             PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
+            METRICS_TOKEN=METRICS_TOKEN,
             DJANGO_SETTINGS_MODULE="config.settings.production",
             LOG_LEVEL="INFO",
             RAZORPAY_KEY_ID=KEY_ID,
@@ -180,9 +182,11 @@ def drive(base: str, token: str, workdir: Path) -> None:
     admin_css = requests.get(f"{base}/static/admin/css/base.css", timeout=10)
     step("admin static files (whitenoise)", admin_css.status_code == 200)
 
-    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    without_token = requests.get(f"{base}/metrics", timeout=10)
+    step("metrics refused without their token", without_token.status_code == 404, str(without_token.status_code))
+    metrics = requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
     step(
-        "metrics from web and worker processes",
+        "metrics from web and worker processes, with their token",
         'transcriptions_total{engine="openai",status="completed"} 1.0' in metrics
         and "django_http_requests_total_by_method_total" in metrics,
     )

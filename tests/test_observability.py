@@ -79,9 +79,53 @@ def test_ready_is_503_when_the_broker_is_down():
     assert response.json()["checks"]["broker"] == "unavailable"
 
 
-def test_metrics_are_exposed_for_prometheus():
+METRICS_TOKEN = "metrics-token-" + "m" * 32
+
+
+@override_settings(METRICS_TOKEN=METRICS_TOKEN)
+def test_metrics_answer_the_configured_bearer_token():
     Client().get("/health/")
 
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer ",
+        "Bearer wrong-token",
+        f"Bearer {METRICS_TOKEN[:-1]}",  # all but its last character
+        f"Bearer {METRICS_TOKEN}x",
+        f"Basic {METRICS_TOKEN}",
+        METRICS_TOKEN,  # no scheme
+    ],
+)
+@override_settings(METRICS_TOKEN=METRICS_TOKEN, METRICS_OPEN_WITHOUT_TOKEN=True)
+def test_metrics_without_the_right_token_look_like_a_path_that_does_not_exist(authorization):
+    headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+
+    refused = Client().get("/metrics", **headers)
+    nowhere = Client().get("/no-such-page", **headers)
+
+    assert refused.status_code == nowhere.status_code == 404
+    assert refused.content == nowhere.content
+    assert b"django_http" not in refused.content
+
+
+def test_metrics_are_not_found_when_no_token_is_configured():
+    response = Client().get("/metrics")
+
+    assert response.status_code == 404
+
+
+@override_settings(METRICS_OPEN_WITHOUT_TOKEN=True)
+def test_metrics_are_open_without_a_token_only_where_the_settings_open_them():
     response = Client().get("/metrics")
 
     assert response.status_code == 200

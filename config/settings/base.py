@@ -387,6 +387,10 @@ RAZORPAY_BASE_URL = env("RAZORPAY_BASE_URL", default="https://api.razorpay.com")
 RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
 
 # --- Metrics ------------------------------------------------------------------
+# `/metrics` (revenue, minutes, internals) answers only `Authorization: Bearer <METRICS_TOKEN>`,
+# whatever the proxy in front routes; with no token it is a 404 unless a settings module opens it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_OPEN_WITHOUT_TOKEN = False
 # prometheus_client reads this from the environment when the apps load, right after these settings,
 # and writes each process's values there: make sure it exists in every process (web, worker, beat).
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")

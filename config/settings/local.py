@@ -12,3 +12,7 @@ if DEBUG and not env.list("CORS_ALLOWED_ORIGINS", default=[]):
 
 # A webhook receiver on this machine is what development needs; base.py decided before DEBUG was known here.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+
+# A developer's own Prometheus (or curl) reads /metrics without a token; once METRICS_TOKEN is set,
+# it is required here too.
+METRICS_OPEN_WITHOUT_TOKEN = True

@@ -34,6 +34,9 @@ WEBHOOK_ALLOW_PRIVATE_URLS = False
 WEBHOOK_REQUIRE_HTTPS = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env.int("NUM_PROXIES", default=1)}  # noqa: F405
 
+# /metrics needs METRICS_TOKEN; without one it is a 404, whatever the proxy routes to it.
+METRICS_OPEN_WITHOUT_TOKEN = False
+
 # HTTPS: behind a proxy that terminates TLS, Django sees plain HTTP and learns the scheme from the
 # header the proxy sets (`https` when the client used TLS). That header must be set by the proxy and
 # stripped from clients' requests; without it, SECURE_SSL_REDIRECT would redirect every request forever.

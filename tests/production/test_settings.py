@@ -32,6 +32,75 @@ def production_setting(name: str, **env: str):
     return json.loads(result.stdout)
 
 
+def metrics_answers(settings_module: str, *authorizations: str, **env: str) -> list[tuple[int, str]]:
+    """`GET /metrics` through Django's test client in a fresh process on `settings_module`, once with
+    each `Authorization` header given ("": none)."""
+    code = (
+        "import json, django; django.setup(); from django.test import Client; "
+        f"answers = [Client().get('/metrics', HTTP_HOST='api.example.com', "
+        f"**({{'HTTP_AUTHORIZATION': a}} if a else {{}})) for a in {list(authorizations)!r}]; "
+        "print(json.dumps([(a.status_code, a.content.decode()) for a in answers]))"
+    )
+    base = PRODUCTION_ENV if settings_module == "config.settings.production" else {"ALLOWED_HOSTS": "api.example.com"}
+    unset = {*PRODUCTION_ENV, *env, "METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR"}
+    clean = {key: value for key, value in os.environ.items() if key not in unset}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**clean, **base, "DJANGO_SETTINGS_MODULE": settings_module, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [tuple(answer) for answer in json.loads(result.stdout)]
+
+
+METRICS_TOKEN = "production-metrics-" + "t" * 32
+NOT_FOUND = (404, '{"detail": "Not found.", "code": "not_found"}')
+
+
+def test_production_metrics_are_not_found_without_a_configured_token():
+    assert metrics_answers("config.settings.production", "", "Bearer ") == [NOT_FOUND, NOT_FOUND]
+
+
+def test_production_metrics_answer_only_the_configured_token():
+    right, wrong, missing = metrics_answers(
+        "config.settings.production", f"Bearer {METRICS_TOKEN}", "Bearer guessed", "", METRICS_TOKEN=METRICS_TOKEN
+    )
+
+    assert right[0] == 200 and "django_http_requests_total_by_method_total" in right[1]
+    assert wrong == missing == NOT_FOUND
+
+
+def test_production_metrics_behind_the_token_add_up_every_process(tmp_path):
+    shared = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "METRICS_TOKEN": METRICS_TOKEN}
+    counted = (
+        "import django; django.setup(); from config.metrics import transcriptions_total; "
+        "transcriptions_total.labels(status='completed', engine='openai').inc(3)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", counted],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, **PRODUCTION_ENV, **shared},
+        check=True,
+    )
+
+    [(status, body)] = metrics_answers("config.settings.production", f"Bearer {METRICS_TOKEN}", **shared)
+
+    assert status == 200
+    assert 'transcriptions_total{engine="openai",status="completed"} 3.0' in body  # the other process's count
+
+
+def test_the_embedded_default_serves_metrics_without_a_token_until_one_is_set():
+    [(open_status, body)] = metrics_answers("config.settings.local", "")
+    refused, allowed = metrics_answers(
+        "config.settings.local", "", f"Bearer {METRICS_TOKEN}", METRICS_TOKEN=METRICS_TOKEN
+    )
+
+    assert open_status == 200 and "django_http_requests_total_by_method_total" in body
+    assert (refused[0], allowed[0]) == (404, 200)
+
+
 @pytest.mark.parametrize(
     ("configured", "expected"),
     [
