@@ -1,9 +1,11 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    default = True  # the config of "accounts"; this module holds axes' too
     verbose_name = "Users"  # allauth's own app is "Accounts" too
 
     def ready(self) -> None:
@@ -17,3 +19,10 @@ class AccountsConfig(AppConfig):
         # Any save of a user (admin, deactivation, sign-in updates) drops its cached copy.
         post_save.connect(forget_saved_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user")
         post_delete.connect(forget_saved_user, sender=self.get_model("User"), dispatch_uid="forget_cached_user_del")
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes (the admin's sign-in lockout, `accounts/lockout.py`), named for what its admin
+    pages hold."""
+
+    verbose_name = "Admin sign-in attempts"

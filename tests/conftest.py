@@ -3,6 +3,7 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
@@ -137,4 +138,14 @@ def customer(db) -> User:
     EndedSessionFactory(user=user)
     user_issue_tokens(user=user)
     api_key_create(user=user, name="CI server")
+    # The admin's sign-in attempts: a lockout, with its failure and a sign-in.
+    attempt = {
+        "username": "staff@example.com",
+        "ip_address": "203.0.113.7",
+        "user_agent": "curl/8",
+        "path_info": "/admin/login/",
+    }
+    AccessAttempt.objects.create(**attempt, failures_since_start=5, get_data="", post_data="username=staff@example.com")
+    AccessFailureLog.objects.create(**attempt, locked_out=True)
+    AccessLog.objects.create(**attempt)
     return user

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.facebook",
+    "accounts.apps.AxesConfig",
     "accounts",
     "wallet",
     "audio",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Innermost, so the lockout page it puts in place of the sign-in form is what the others see.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -193,7 +196,8 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIM
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(days=env.int("JWT_ACCESS_TOKEN_DAYS", default=7)),
@@ -228,6 +232,28 @@ SOCIALACCOUNT_PROVIDERS = {
     # Only the profile fields we keep (allauth's default list asks Graph for much more).
     "facebook": {"FIELDS": ["id", "email", "name", "first_name", "last_name"]},
 }
+
+# --- Admin sign-in lockout (django-axes) ---------------------------------------
+# Only staff have passwords, for the admin. After AXES_FAILURE_LIMIT failures within the cool-off,
+# an account is locked whichever address tries it, and an address whichever account it tries (the
+# right password included: 429 and a page saying for how long). Every try while locked starts the
+# cool-off again; a success once it is over forgets the failures. Attempts are kept in the database,
+# so every web node sees them, and listed in the admin (access attempts, failures, sign-ins).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # a lasting record of lockouts: attempts are forgotten after the cool-off
+# The admin's form and Django's authenticate() name it `username` (axes would look for `email`).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+# The address the throttles count against (X-Forwarded-For trusted only as far as NUM_PROXIES), not
+# django-ipware's guess from headers any client can send; no AXES_IPWARE_* setting applies.
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Log lines name the account and address (as the admin's lists do); passwords are always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 # --- REST framework and API docs ----------------------------------------------
 DEFAULT_THROTTLE_RATES = {
@@ -425,5 +451,7 @@ LOGGING: dict[str, Any] = {
         "django.server": {"level": "WARNING"},
         # Three lines a window (duration, silence removed, language): the job's own log line says enough.
         "faster_whisper": {"level": "WARNING"},
+        # Each failed admin sign-in and each lockout ("AXES: Locking out ..."), not every sign-in's chatter.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -117,6 +117,12 @@ def test_maria_db_silences_only_the_allauth_conditional_constraint_warning():
     assert production_setting("SILENCED_SYSTEM_CHECKS") == ["models.W036"]
 
 
+def test_the_admin_sign_in_locks_after_five_failures_for_an_hour_unless_told_otherwise():
+    assert production_setting("AXES_FAILURE_LIMIT") == 5
+    assert production_setting("AXES_COOLOFF_TIME.total_seconds()") == 3600
+    assert production_setting("AXES_COOLOFF_TIME.total_seconds()", AXES_COOLOFF_MINUTES="15") == 900
+
+
 def test_gunicorn_binds_to_loopback_unless_told_otherwise():
     code = "import runpy; print(runpy.run_path('config/gunicorn.py')['bind'])"
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_BIND"}
