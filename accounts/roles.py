@@ -1,7 +1,9 @@
 """The staff roles, as Django groups kept in step with this code after every `migrate`.
 
 - support: sees every page of the admin, can retry failed transcriptions and revoke API keys (a
-  customer's leaked key: no data is lost, its owner makes another); moves no money.
+  customer's leaked key: no data is lost, its owner makes another); moves no money. Also sees the
+  admin's sign-in attempts (to tell a locked-out colleague why and until when), but cannot lift a
+  lock: deleting attempts undoes the defence against whoever is guessing, so that is for superusers.
 - finance: sees every page and can credit, adjust and refund (each a ledger line).
 
 A superuser can do everything; give other staff one of these groups rather than single permissions.
@@ -16,8 +18,13 @@ from django.db.models import Q
 # The apps whose pages staff look at (Django's own and the libraries' are left to superusers).
 APPS = ("accounts", "audio", "transcriptions", "payments", "wallet", "webhooks", "socialaccount")
 ROLES: dict[str, list[str]] = {
-    # Retrying a failed job (a new one, paid by the user); revoking an API key.
-    "support": ["transcriptions.change_transcription", "accounts.change_apikey"],
+    "support": [
+        "transcriptions.change_transcription",  # retrying a failed job (a new one, paid by the user)
+        "accounts.change_apikey",  # revoking a customer's leaked key
+        "axes.view_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
+    ],
     "finance": ["wallet.add_transaction"],  # credits, adjustments and refunds each write a ledger line
 }
 

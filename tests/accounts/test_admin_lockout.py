@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -139,6 +140,33 @@ def test_a_lockout_is_listed_in_the_admin_for_a_superuser(staff):
     assert staff.email in failures.content.decode()
     assert AccessFailureLog.objects.filter(username=staff.email, locked_out=True).count() == 1
     assert "wrong-" not in AccessAttempt.objects.get().post_data  # passwords are masked
+
+
+def staff_in(group: str) -> Client:
+    user = User.objects.create_user(f"{group}@example.com", "pw-staff-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_support_sees_lockouts_but_cannot_lift_them(staff):
+    fail_until_locked(staff.email)
+    attempt = AccessAttempt.objects.get()
+    support = staff_in("support")
+
+    listed = support.get("/admin/axes/accessattempt/")
+    lifted = support.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200 and staff.email in listed.content.decode()
+    assert 'value="delete_selected"' not in listed.content.decode()
+    assert lifted.status_code == 403 and AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    assert support.get("/admin/axes/accesslog/").status_code == 200
+    assert support.get("/admin/axes/accessfailurelog/").status_code == 200
+
+
+def test_finance_does_not_see_sign_in_attempts():
+    assert staff_in("finance").get("/admin/axes/accessattempt/").status_code == 403
 
 
 def test_a_superuser_lifts_a_lockout_by_deleting_its_attempts(staff):
