@@ -97,6 +97,14 @@ class Worker:
         """SIGKILL the whole worker, as the OOM killer or a lost machine would: nothing is acknowledged."""
         kill_with_children(self.process)
 
+    def wait_ready(self, seconds: float = 60) -> None:
+        """Until the worker consumes from its queue (it logs `celery@… ready.`)."""
+        deadline = time.monotonic() + seconds
+        while " ready." not in self.log:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"the worker did not start:\n{self.log[-5000:]}")
+            time.sleep(0.1)
+
     def terminate(self) -> None:
         """SIGTERM, as a rolling deploy or `docker stop` sends it."""
         self.process.terminate()

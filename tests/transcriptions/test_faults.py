@@ -201,6 +201,7 @@ def test_the_database_cut_under_a_worker_is_retried_until_the_job_completes(
     when, database_proxy, start_worker, openai, user, make_audio_file, speech_wav, api_client, queue
 ):
     worker = start_worker(DATABASE_URL=database_url("127.0.0.1", database_proxy.port), CONN_MAX_AGE="60")
+    worker.wait_ready()  # the cut must meet a worker at work, not one still starting on a busy machine
     audio = make_audio_file(user, speech_wav)
     if when == "before the worker takes the job":
         database_proxy.cut()
