@@ -20,6 +20,11 @@ class UnsupportedLanguage(DomainError):
     default_detail = "The speech-to-text engine in use does not support this language."
 
 
+class UnsupportedModel(DomainError):
+    code = "unsupported_model"
+    default_detail = "The speech-to-text engine in use has no such model."
+
+
 class UnsupportedOption(DomainError):
     code = "unsupported_option"
     default_detail = "The speech-to-text engine in use cannot do what this request asks."

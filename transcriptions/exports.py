@@ -145,6 +145,7 @@ CSV_FIELDS = [
     "audio_filename",
     "audio_duration_seconds",
     "status",
+    "source",
     "language",
     "speaker_count",
     "engine",

@@ -26,6 +26,13 @@ class Transcription(models.Model):
         SEGMENT = "segment", "Segment"
         WORD = "word", "Word"
 
+    class Source(models.TextChoices):
+        """The way in the job was requested by."""
+
+        API = "api", "API"
+        OPENAI = "openai", "OpenAI-compatible API"
+        REALTIME = "realtime", "Live session"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcriptions")
     audio_file = models.ForeignKey(
@@ -34,6 +41,7 @@ class Transcription(models.Model):
     audio_filename = models.CharField(max_length=255)
     audio_duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     language = models.CharField(max_length=16, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
     speaker_labels = models.BooleanField(default=False)

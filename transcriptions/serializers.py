@@ -82,6 +82,10 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     audio_filename = serializers.CharField()
     audio_duration_seconds = serializers.DecimalField(max_digits=9, decimal_places=3)
     status = serializers.CharField()
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source: the metaclass moves it
+        help_text="How it was requested: `api` (this API), `openai` (the OpenAI-compatible `/v1` API), "
+        "`realtime` (a live session)."
+    )
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
     language = serializers.CharField()
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")

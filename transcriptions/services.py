@@ -30,7 +30,7 @@ from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
 from audio.services import audio_file_local_copy
 from config import metrics
-from transcriptions.engines import EngineError, EngineResult, EngineUnavailable, get_engine
+from transcriptions.engines import Engine, EngineError, EngineResult, EngineUnavailable, engine_models, get_engine
 from transcriptions.exceptions import (
     AlreadyTranscribed,
     IdempotencyKeyReused,
@@ -47,6 +47,7 @@ from transcriptions.exceptions import (
     TranscriptionStorageUnavailable,
     TranscriptionTimedOut,
     UnsupportedLanguage,
+    UnsupportedModel,
     UnsupportedOption,
 )
 from transcriptions.models import Transcription, wallet_subject
@@ -79,10 +80,43 @@ class TimeLimits:
     hard: int
 
 
+@dataclass(frozen=True)
+class TranscriptionModel:
+    """A model of this deployment's engine that a request may name."""
+
+    name: str  # as a request names it, and as its jobs record it
+    engine: str
+    is_default: bool  # what a request that names no model gets
+    gives_segments: bool  # timestamps: segments, words, subtitles
+    labels_speakers: bool  # every job on it labels speakers (and only such jobs run on it)
+
+
+def transcription_models() -> list[TranscriptionModel]:
+    """The models a request may name (`transcription_create(model=...)`), the default first."""
+    engines = engine_models()
+    return [
+        TranscriptionModel(
+            name=engine.model,
+            engine=engine.name,
+            is_default=engine is engines[0],
+            gives_segments=engine.gives_segments,
+            labels_speakers=_labels_speakers(engine),
+        )
+        for engine in engines
+    ]
+
+
+def _labels_speakers(engine: Engine) -> bool:
+    speaker_engine = engine.for_speakers()
+    return speaker_engine is not None and speaker_engine.model == engine.model
+
+
 def transcription_create(
     *,
     user: User,
     audio_file_id: UUID | str,
+    model: str = "",
+    source: str = Transcription.Source.API,
     language: str = "",
     timestamps: str = Transcription.Timestamps.SEGMENT,
     speaker_labels: bool = False,
@@ -102,10 +136,11 @@ def transcription_create(
 
     `timestamps="word"` asks for word timings, which may pick another model of the engine (the job
     records which), and so may `speaker_labels` (with `speakers_expected`, a guess of how many
-    speakers there are). `webhook_url` is told when the job completes or fails.
+    speakers there are); a `model` named (one of `transcription_models()`) is never swapped for
+    another. `webhook_url` is told when the job completes or fails. `source` records the way in.
 
-    Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedLanguage`,
-    `WebhookUrlNotAllowed`,
+    Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
+    `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
     `UnsupportedOption`, `AlreadyTranscribed` (a job with the same options is active, or completed and `force` is
     not set), `TranscriptionInProgress` (a job with other options is active), `InsufficientBalance`;
     `IdempotencyKeyReused` when the key was used for another audio file.
@@ -115,19 +150,7 @@ def transcription_create(
         if first is not None:
             return _replayed(first, audio_file_id), False
     audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id)
-    engine = get_engine()
-    if timestamps == Transcription.Timestamps.WORD and speaker_labels:
-        raise UnsupportedOption("Word timings and speaker labels come from different models: ask for one of them.")
-    if timestamps == Transcription.Timestamps.WORD:
-        word_engine = engine.for_words()
-        if word_engine is None:
-            raise UnsupportedOption("The speech-to-text engine in use gives no word timings.")
-        engine = word_engine
-    if speaker_labels:
-        speaker_engine = engine.for_speakers()
-        if speaker_engine is None:
-            raise UnsupportedOption(f"The {engine.name} speech-to-text engine cannot label speakers.")
-        engine = speaker_engine
+    engine = _engine_for(model=model, words=timestamps == Transcription.Timestamps.WORD, speaker_labels=speaker_labels)
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
     if webhook_url:
@@ -152,6 +175,7 @@ def transcription_create(
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
                 webhook_url=webhook_url,
+                source=source,
                 engine=engine.name,
                 model=engine.model,
                 billable_minutes=minutes,
@@ -173,6 +197,31 @@ def transcription_create(
         raise
     job.refresh_from_db()  # it may have run already
     return job, True
+
+
+def _engine_for(*, model: str, words: bool, speaker_labels: bool) -> Engine:
+    """The engine a job runs on: the named `model`, or the default one's variant for word timings
+    or speaker labels. Raises `UnsupportedModel`, `UnsupportedOption`."""
+    if words and speaker_labels:
+        raise UnsupportedOption("Word timings and speaker labels come from different models: ask for one of them.")
+    if model and model not in {choice.name for choice in transcription_models()}:
+        raise UnsupportedModel(f"The speech-to-text engine in use has no model {model!r}.")
+    engine = get_engine(model=model or None)
+    if words:
+        word_engine = engine.for_words()
+        if word_engine is None or (model and word_engine.model != model):
+            raise UnsupportedOption(f"The model {engine.model} gives no word timings.")
+        engine = word_engine
+    if speaker_labels:
+        speaker_engine = engine.for_speakers()
+        if speaker_engine is None:
+            raise UnsupportedOption(f"The {engine.name} speech-to-text engine cannot label speakers.")
+        if model and speaker_engine.model != model:
+            raise UnsupportedOption(f"The model {model} does not label speakers; {speaker_engine.model} does.")
+        engine = speaker_engine
+    elif model and _labels_speakers(engine):
+        raise UnsupportedOption(f"The model {model} labels speakers: ask for speaker labels with it.")
+    return engine
 
 
 def _refuse_duplicate(*, audio_file: AudioFile, options: dict[str, Any], force: bool) -> None:
@@ -424,6 +473,7 @@ def _record_event(transcription_id: UUID, event_type: str) -> None:
     data = {
         "id": str(job.pk),
         "status": job.status,
+        "source": job.source,
         "audio_file": str(job.audio_file_id) if job.audio_file_id else None,
         "engine": job.engine,
         "model": job.model,

@@ -73,7 +73,7 @@ def test_create_answers_201_with_the_finished_transcript(post, user, make_audio_
     assert body["audio_filename"] == "interview.wav"
     assert body["audio_duration_seconds"] == "90.000"
     assert body["language"] == "en"
-    assert (body["engine"], body["model"]) == ("openai", "whisper-1")
+    assert (body["engine"], body["model"], body["source"]) == ("openai", "whisper-1", "api")
     assert body["text"] == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
     assert [segment["text"] for segment in body["segments"]] == [
         "First half of chunk-000.mp3.",
@@ -713,7 +713,7 @@ def read_csv(response) -> list[dict]:
 
 
 def test_export_is_a_streamed_csv_of_the_callers_transcriptions(api_client, user, other_user):
-    job = completed(user, amount=Decimal("0.09"), text='He said "hi",\nthen left — ₹5')
+    job = completed(user, amount=Decimal("0.09"), text='He said "hi",\nthen left — ₹5', source="openai")
     completed(other_user)
 
     response = api_client.get(f"{URL}export_csv/", headers={"Accept": "text/csv"})
@@ -725,8 +725,10 @@ def test_export_is_a_streamed_csv_of_the_callers_transcriptions(api_client, user
     [row] = read_csv(response)
     assert row["id"] == str(job.pk)
     assert (row["status"], row["amount"], row["billable_minutes"]) == ("completed", "0.09", "1.09")
+    assert row["source"] == "openai"
     assert row["text"] == 'He said "hi",\nthen left — ₹5'
     detail = api_client.get(f"{URL}{job.pk}/").json()
+    assert detail["source"] == "openai"
     assert row["created_at"] == detail["created_at"]  # the API's time format, `Z` and all
     assert row["created_at"].endswith("Z")
 

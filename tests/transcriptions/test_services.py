@@ -16,11 +16,14 @@ from transcriptions.exceptions import (
     TranscriptionInProgress,
     TranscriptionNotRetryable,
     UnsupportedLanguage,
+    UnsupportedModel,
     UnsupportedOption,
 )
 from transcriptions.models import Transcription
 from transcriptions.services import (
+    TranscriptionModel,
     transcription_create,
+    transcription_models,
     transcription_retry,
     transcription_run,
 )
@@ -403,3 +406,71 @@ def test_outcomes_minutes_and_engine_failures_are_counted_for_prometheus(
         before[2] + float(completed.billable_minutes)
     )
     assert sample("provider_errors_total", provider="openai", kind="transcription_engine_unavailable") == before[3] + 1
+
+
+# --- Named models and the way in ------------------------------------------------------------
+
+
+def test_a_job_records_the_way_it_was_requested(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    default = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk)
+    from_v1 = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, source="openai")
+
+    assert (default.source, from_v1.source) == ("api", "openai")
+
+
+def test_the_openai_engine_offers_its_configured_model_first_then_openais(settings, fake_openai):
+    settings.OPENAI_TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+
+    models = transcription_models()
+
+    assert models == [
+        TranscriptionModel("gpt-4o-mini-transcribe", "openai", True, gives_segments=False, labels_speakers=False),
+        TranscriptionModel("whisper-1", "openai", False, gives_segments=True, labels_speakers=False),
+        TranscriptionModel("gpt-4o-transcribe", "openai", False, gives_segments=False, labels_speakers=False),
+        TranscriptionModel("gpt-4o-transcribe-diarize", "openai", False, gives_segments=True, labels_speakers=True),
+    ]
+
+
+def test_the_offline_engine_offers_the_installed_model_it_runs(settings):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
+
+    assert transcription_models() == [
+        TranscriptionModel("whisper-tiny.en", "local", True, gives_segments=True, labels_speakers=False)
+    ]
+
+
+def test_a_named_model_runs_the_job(user, make_audio_file, speech_wav, fake_openai, run_jobs):
+    job = run_jobs(user=user, audio_file_id=make_audio_file(user, speech_wav).pk, model="gpt-4o-transcribe")
+
+    assert (job.status, job.model) == (Transcription.Status.COMPLETED, "gpt-4o-transcribe")
+    assert [request.field("model") for request in fake_openai.requests] == ["gpt-4o-transcribe"]
+    assert job.segments is None  # the model gives text only
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "refused"),
+    [
+        ("gpt-4o-transcribe", {"timestamps": "word"}, "gives no word timings"),
+        ("whisper-1", {"speaker_labels": True}, "does not label speakers"),
+        ("gpt-4o-transcribe-diarize", {}, "labels speakers: ask for speaker labels"),
+    ],
+)
+def test_a_named_model_is_never_swapped_for_another_and_nothing_is_held(
+    user, make_audio_file, speech_wav, fake_openai, model, options, refused
+):
+    audio = make_audio_file(user, speech_wav)
+
+    with pytest.raises(UnsupportedOption, match=refused):
+        transcription_create(user=user, audio_file_id=audio.pk, model=model, **options)
+
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
+
+
+def test_a_model_the_engine_does_not_have_is_refused(user, make_audio_file, speech_wav):
+    audio = make_audio_file(user, speech_wav)
+
+    with pytest.raises(UnsupportedModel):
+        transcription_create(user=user, audio_file_id=audio.pk, model="gpt-4o-transcribe")  # offline engine
+
+    assert not Transcription.objects.exists()

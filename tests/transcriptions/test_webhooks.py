@@ -46,6 +46,7 @@ def test_a_completed_job_is_told_to_its_endpoint_and_its_webhook_url(
     )
     assert event["type"] == "transcription.completed"
     assert event["data"]["id"] == job["id"]
+    assert event["data"]["source"] == "api"
     assert (event["data"]["status"], event["data"]["amount"], event["data"]["error_code"]) == (
         "completed",
         job["amount"],

@@ -13,7 +13,7 @@ from transcriptions.engines.base import (
     Word,
 )
 from transcriptions.engines.local import LocalEngine
-from transcriptions.engines.openai import OpenAIEngine
+from transcriptions.engines.openai import NAMED_MODELS, OpenAIEngine
 
 __all__ = [
     "Engine",
@@ -23,6 +23,7 @@ __all__ = [
     "EngineUnavailable",
     "Segment",
     "Word",
+    "engine_models",
     "get_engine",
 ]
 
@@ -35,3 +36,13 @@ def get_engine(*, name: str | None = None, model: str | None = None) -> Engine:
     if name == "local":
         return LocalEngine.from_settings(model=model)
     raise ImproperlyConfigured(f"Unknown TRANSCRIPTION_ENGINE {name!r}: use 'openai' or 'local'.")
+
+
+def engine_models() -> list[Engine]:
+    """The configured engine with each model a request may name on it, the default first: on
+    `openai` OpenAI's speech-to-text models, offline the installed Whisper model it runs."""
+    default = get_engine()
+    if default.name != "openai":
+        return [default]
+    others = [model for model in NAMED_MODELS if model != default.model]
+    return [default, *(get_engine(name="openai", model=model) for model in others)]

@@ -83,6 +83,11 @@ class Engine(Protocol):
     name: str
     model: str
 
+    @property
+    def gives_segments(self) -> bool:
+        """Whether its results have timestamps (segments, and so subtitles)."""
+        ...
+
     def supports_language(self, language: str) -> bool: ...
 
     def for_words(self) -> "Engine | None":

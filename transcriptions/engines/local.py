@@ -169,6 +169,7 @@ def default_threads() -> int:
 
 class LocalEngine:
     name = "local"
+    gives_segments = True
 
     def __init__(self, *, weights: WhisperWeights, threads: int, beam_size: int) -> None:
         self.weights = weights

@@ -53,6 +53,8 @@ WORDS_MODEL = "whisper-1"
 # with the next chunks (`known_speaker_names`/`known_speaker_references`): at most 4, of 2-10 s.
 SPEAKERS_MODEL = "gpt-4o-transcribe-diarize"
 MAX_KNOWN_SPEAKERS = 4
+# OpenAI's speech-to-text models a request may name, besides the configured one.
+NAMED_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", SPEAKERS_MODEL)
 REFERENCE_MIN_SECONDS = 2.0
 REFERENCE_MAX_SECONDS = 10.0
 # Known speakers are named apart from the letters the model gives new ones.
