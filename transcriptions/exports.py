@@ -41,7 +41,7 @@ def transcription_document(*, transcription: Transcription, file_format: str) ->
         content = (_by_speaker(transcription.segments or []) if labelled else transcription.text) + "\n"
     elif file_format == "json":
         content = json.dumps(_json_document(transcription), ensure_ascii=False, indent=2) + "\n"
-    elif not transcription.segments:
+    elif transcription.segments is None:  # the model gave no timestamps (silence gives an empty list)
         raise NoSegments()
     elif file_format == "srt":
         content = "\n".join(

@@ -679,6 +679,16 @@ def test_subtitles_without_segments_are_400(api_client, user):
     assert api_client.get(f"{URL}{job.pk}/download/").status_code == 200
 
 
+@pytest.mark.parametrize(("file_format", "content"), [("srt", ""), ("vtt", "WEBVTT\n\n")])
+def test_subtitles_of_silence_are_an_empty_file(api_client, user, file_format, content):
+    job = completed(user, model="whisper-base", text="", segments=[])
+
+    response = api_client.get(f"{URL}{job.pk}/download/?format={file_format}")
+
+    assert response.status_code == 200
+    assert response.content.decode() == content
+
+
 @pytest.mark.parametrize("status", ["pending", "processing", "failed"])
 def test_download_before_completion_is_409(api_client, user, status):
     job = completed(user, status=status, text="", segments=None)
