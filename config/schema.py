@@ -43,16 +43,21 @@ def error(description: str, serializer: type[serializers.Serializer] = ErrorSeri
 
 
 class AutoSchema(SpectacularAutoSchema):
+    # What an error answer looks like, and what the errors every operation of its kind can answer mean.
+    # An API with another error shape (the OpenAI-compatible one) brings its own.
+    error_serializer: type[serializers.Serializer] = ErrorSerializer
+    common_error_descriptions: dict[int, str] = COMMON_ERRORS
+
     def _get_response_bodies(self, direction="response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, response in list(responses.items()):
             if int(code) >= 400 and "content" not in response:  # declared with a description only
-                responses[code] = self._get_response_for_code(error(response["description"]), code, direction=direction)
+                declared = error(response["description"], self.error_serializer)
+                responses[code] = self._get_response_for_code(declared, code, direction=direction)
         for status_code in self._common_errors():
             if str(status_code) not in responses:
-                responses[str(status_code)] = self._get_response_for_code(
-                    error(COMMON_ERRORS[status_code]), str(status_code), direction=direction
-                )
+                common = error(self.common_error_descriptions[status_code], self.error_serializer)
+                responses[str(status_code)] = self._get_response_for_code(common, str(status_code), direction=direction)
         return dict(sorted(responses.items()))
 
     def _common_errors(self) -> list[int]:

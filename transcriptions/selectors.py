@@ -44,6 +44,11 @@ def transcription_list(*, user: User) -> QuerySet[Transcription]:
     return Transcription.objects.filter(user=user, deleted_at__isnull=True)
 
 
+def transcription_by_idempotency_key(*, user: User, key: str) -> Transcription | None:
+    """The user's job first requested with this `Idempotency-Key`, if any."""
+    return Transcription.objects.filter(user=user, idempotency_key=key).first()
+
+
 def transcription_iter_batched(*, queryset: QuerySet[Transcription], fields: list[str]) -> Iterator[Transcription]:
     """Every row of `queryset`, in its order, holding at most one batch in memory.
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "payments",
     "webhooks",
     "operations",
+    "openai_api",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +315,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from validator.swagger.io
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The OpenAI-compatible API's enums, named apart from /api's.
+    "ENUM_NAME_OVERRIDES": {
+        "OpenAIResponseFormatEnum": "openai_api.serializers.RESPONSE_FORMATS",
+        "OpenAITimestampGranularityEnum": "openai_api.serializers.GRANULARITIES",
+        "OpenAITaskEnum": "openai_api.serializers.TASKS",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -352,6 +359,10 @@ LOCAL_WHISPER_MODEL = env("LOCAL_WHISPER_MODEL", default="base")
 LOCAL_WHISPER_THREADS = env.int("LOCAL_WHISPER_THREADS", default=0)
 LOCAL_WHISPER_BEAM_SIZE = env.int("LOCAL_WHISPER_BEAM_SIZE", default=1)
 TRANSCRIPTION_CHUNK_SECONDS = env.int("TRANSCRIPTION_CHUNK_SECONDS", default=600)
+# How long a `/v1/audio/transcriptions` request waits for a worker to finish its job, polling its row;
+# keep it under the web server's request timeout (GUNICORN_TIMEOUT, 120). A job that takes longer goes
+# on and is charged as usual; the request answers 504 `transcription_still_running` naming it.
+OPENAI_API_WAIT_SECONDS = env.int("OPENAI_API_WAIT_SECONDS", default=100)
 TRANSCRIPTION_CONCURRENCY = env.int("TRANSCRIPTION_CONCURRENCY", default=4)
 
 # Every job ends in bounded time. Running, it may take a base plus a multiple of its audio's length
