@@ -13,6 +13,11 @@ from openai_api.errors import UnknownParameter
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 GRANULARITIES = ["word", "segment"]
 TASKS = ["transcribe"]
+# Constants of OpenAI's shapes (each named in the schema by ENUM_NAME_OVERRIDES, apart from /api's enums).
+USAGE_TYPES = ["duration"]
+SEGMENT_TYPES = ["transcript.text.segment"]
+MODEL_OBJECTS = ["model"]
+LIST_OBJECTS = ["list"]
 # Formats that need the model's timestamps, and the formats a stream can end in.
 TIMED_FORMATS = frozenset({"srt", "verbose_json", "vtt", "diarized_json"})
 STREAMED_FORMATS = frozenset({"json", "text"})
@@ -166,7 +171,7 @@ def form_data(data: object) -> QueryDict:
 
 
 class OpenAIUsageSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["duration"])
+    type = serializers.ChoiceField(choices=USAGE_TYPES)
     seconds = serializers.IntegerField(
         help_text="The audio's whole seconds, rounded up: what the minutes are billed by."
     )
@@ -203,7 +208,7 @@ class OpenAITranscriptionVerboseSerializer(serializers.Serializer):
 
 
 class OpenAIDiarizedSegmentSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["transcript.text.segment"])
+    type = serializers.ChoiceField(choices=SEGMENT_TYPES)
     id = serializers.CharField()
     start = serializers.FloatField()
     end = serializers.FloatField()
@@ -221,13 +226,13 @@ class OpenAITranscriptionDiarizedSerializer(serializers.Serializer):
 
 class OpenAIModelSerializer(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.ChoiceField(choices=["model"])
+    object = serializers.ChoiceField(choices=MODEL_OBJECTS)
     created = serializers.IntegerField(help_text="Unix time.")
     owned_by = serializers.CharField(help_text="The engine that runs it: `openai` or `local` (this server's CPUs).")
 
 
 class OpenAIModelListSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
+    object = serializers.ChoiceField(choices=LIST_OBJECTS)
     data = OpenAIModelSerializer(many=True)  # type: ignore[assignment]  # a field, not Serializer.data: the metaclass moves it
 
 

@@ -315,11 +315,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from validator.swagger.io
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The OpenAI-compatible API's enums, named apart from /api's.
+    # The OpenAI-compatible API's enums, named apart from /api's; and the ledger's line type keeps
+    # its name now that other components have a `type` enum too.
     "ENUM_NAME_OVERRIDES": {
+        "TypeEnum": "wallet.models.Transaction.Type",
         "OpenAIResponseFormatEnum": "openai_api.serializers.RESPONSE_FORMATS",
         "OpenAITimestampGranularityEnum": "openai_api.serializers.GRANULARITIES",
         "OpenAITaskEnum": "openai_api.serializers.TASKS",
+        "OpenAIUsageTypeEnum": "openai_api.serializers.USAGE_TYPES",
+        "OpenAISegmentTypeEnum": "openai_api.serializers.SEGMENT_TYPES",
+        "OpenAIModelObjectEnum": "openai_api.serializers.MODEL_OBJECTS",
+        "OpenAIListObjectEnum": "openai_api.serializers.LIST_OBJECTS",
     },
 }
 
