@@ -8,7 +8,7 @@ by name: nothing a client sends is dropped without a word.
 from django.http import QueryDict
 from rest_framework import serializers
 
-from openai_api.errors import UnknownParameter
+from openai_api.errors import UnknownParameter, UnsupportedParameter
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 GRANULARITIES = ["word", "segment"]
@@ -23,6 +23,13 @@ TIMED_FORMATS = frozenset({"srt", "verbose_json", "vtt", "diarized_json"})
 STREAMED_FORMATS = frozenset({"json", "text"})
 # Fields that take several values, sent as `name[]` (OpenAI's SDKs) or `name`; parsed under `name[]`.
 LIST_FIELDS = ("timestamp_granularities", "known_speaker_names", "known_speaker_references", "include")
+# Fields of OpenAI's request (for its gpt-transcribe model) that no engine here serves yet.
+NOT_SERVED = {
+    "keywords": "Keywords are not served yet.",
+    "keywords[]": "Keywords are not served yet.",
+    "languages": "Several languages are not served: give one `language`.",
+    "languages[]": "Several languages are not served: give one `language`.",
+}
 
 
 class OpenAITranscriptionInputSerializer(serializers.Serializer):
@@ -159,6 +166,8 @@ def form_data(data: object) -> QueryDict:
             raise UnknownParameter(
                 'chunking_strategy: only "auto" is served; a server_vad object is not.', param="chunking_strategy"
             )
+        if name in NOT_SERVED:
+            raise UnsupportedParameter(f"{name}: {NOT_SERVED[name]}", param=name)
         if key not in known:
             raise UnknownParameter(f"Unrecognized request argument supplied: {name}.", param=name)
         if not key.endswith("[]") and len(values) > 1:

@@ -151,6 +151,7 @@ def test_a_query_parameter_is_refused_by_name(api_client):
         ({"model": ""}, True, "model", "missing_required_parameter"),
         ({"model": "whisper-1", "speed": "fast"}, True, "speed", "unknown_parameter"),
         ({"model": "whisper-1", "include[]": ["logprobs"]}, True, "include[]", "unsupported_parameter"),
+        ({"model": "whisper-1", "keywords[]": ["Razorpay"]}, True, "keywords[]", "unsupported_parameter"),
         ({"model": "whisper-1", "prompt": "Acme, Inc."}, True, "prompt", "unsupported_parameter"),
         ({"model": "whisper-1", "prompt": ""}, True, None, None),
         ({"model": "whisper-1", "temperature": "0.4"}, True, "temperature", "unsupported_value"),
