@@ -1,6 +1,6 @@
 """`/v1` with the official `openai` SDK against a live server (runserver, the embedded default) whose
-engine is OpenAI's API, here a local fake of it. The SDK gets a JWT as its `api_key`: it sends
-`Authorization: Bearer <api_key>`, as it would send an API key."""
+engine is OpenAI's API, here a local fake of it. The SDK sends `Authorization: Bearer <api_key>`:
+most tests give it a JWT, one an API key (`sk-…`), which is what customers give it."""
 
 import math
 import time
@@ -246,6 +246,22 @@ def test_a_retry_with_the_same_idempotency_key_is_answered_from_the_first_job(cl
 
 
 # --- Errors, as the SDK raises them -----------------------------------------------------------
+
+
+def test_an_api_key_is_the_sdks_key_until_it_is_revoked(server, user, speech_wav):
+    from accounts.services import api_key_create, api_key_revoke
+
+    issued = api_key_create(user=user, name="transcriber")
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=issued.key, max_retries=0)
+
+    result = client.audio.transcriptions.create(file=speech_wav.open("rb"), model="whisper-1")
+    api_key_revoke(api_key=issued.api_key)
+    with pytest.raises(openai.AuthenticationError) as refused:
+        client.models.list()
+
+    assert result.text == "First half of chunk-000.mp3. Second half of chunk-000.mp3."
+    assert Transcription.objects.get(user=user).source == "openai"
+    assert refused.value.code == "invalid_api_key"
 
 
 def test_a_bad_key_is_an_authentication_error(server):
