@@ -6,6 +6,8 @@ from Sense and Sensibility, BSD-2): `scripts/install-system-packages.sh` install
 
 import re
 import subprocess
+import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,7 @@ _SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1000, "thousand"
 class Utterance:
     path: Path
     text: str
+    parts: tuple[str, ...] = ()  # when joined: each utterance's text, in order
 
 
 def librivox() -> list[Utterance]:
@@ -56,11 +59,20 @@ def librivox() -> list[Utterance]:
     return utterances
 
 
-def joined(dest: Path, *, repeat: int = 1) -> Utterance:
-    """All the utterances one after another, `repeat` times, as one WAV file."""
+def joined(dest: Path, *, repeat: int = 1, pause_seconds: float = 0.0) -> Utterance:
+    """All the utterances one after another, `repeat` times, as one WAV file (16 kHz mono, as
+    they are), with `pause_seconds` of silence between each two."""
     utterances = librivox() * repeat
-    subprocess.run(["sox", *(str(u.path) for u in utterances), str(dest)], check=True)
-    return Utterance(path=dest, text=" ".join(u.text for u in utterances))
+    with wave.open(str(dest), "wb") as out:
+        for index, utterance in enumerate(utterances):
+            with wave.open(str(utterance.path), "rb") as clip:
+                if index == 0:
+                    out.setparams(clip.getparams())
+                elif pause_seconds:
+                    out.writeframes(b"\0" * (round(pause_seconds * clip.getframerate()) * clip.getsampwidth()))
+                out.writeframes(clip.readframes(clip.getnframes()))
+    texts = tuple(u.text for u in utterances)
+    return Utterance(path=dest, text=" ".join(texts), parts=texts)
 
 
 def number_words(number: int) -> str:
@@ -97,6 +109,44 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
         previous = current
     return previous[-1] / max(len(ref), 1)
+
+
+def errors_per_utterance(utterances: Sequence[str], hypothesis: str) -> list[int]:
+    """The hypothesis aligned word by word with the utterances read one after another (the
+    alignment `word_error_rate` counts), and each utterance's share of the errors: its words
+    missed or misheard, and the words inserted after it (before the next one starts). A sentence
+    dropped or written twice shows as about its own length on one utterance; a misheard word, as 1."""
+    owner = [i for i, text in enumerate(utterances) for _ in normalise(text)]
+    ref = [word for text in utterances for word in normalise(text)]
+    hyp = normalise(hypothesis)
+    # cost[i][j]: edit distance between ref[:i] and hyp[:j]
+    cost = [list(range(len(hyp) + 1))]
+    for i, ref_word in enumerate(ref, start=1):
+        row = [i]
+        for j, hyp_word in enumerate(hyp, start=1):
+            row.append(min(cost[i - 1][j] + 1, row[j - 1] + 1, cost[i - 1][j - 1] + (ref_word != hyp_word)))
+        cost.append(row)
+    errors = [0] * len(utterances)
+    i, j = len(ref), len(hyp)
+    while i or j:
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
+            errors[owner[i - 1]] += ref[i - 1] != hyp[j - 1]
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:  # a reference word missed
+            errors[owner[i - 1]] += 1
+            i -= 1
+        else:  # a word inserted: it belongs to the utterance before it (the first, at the start)
+            errors[owner[max(i - 1, 0)]] += 1
+            j -= 1
+    return errors
+
+
+def utterances_dropped_or_doubled(utterances: Sequence[str], hypothesis: str) -> list[int]:
+    """The indexes of the utterances whose share of the errors (`errors_per_utterance`) is more
+    than a misheard word or two (a quarter of its words, at least 2): each one was dropped, written
+    twice, or followed by words nobody said."""
+    errors = errors_per_utterance(utterances, hypothesis)
+    return [index for index, text in enumerate(utterances) if errors[index] > max(2, len(normalise(text)) // 4)]
 
 
 def transcribe_without_network(python: str, path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
