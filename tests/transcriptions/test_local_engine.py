@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.speech import joined, transcribe_without_network, word_error_rate
+from tests.speech import (
+    errors_per_utterance,
+    joined,
+    transcribe_without_network,
+    utterances_dropped_or_doubled,
+    word_error_rate,
+)
 from tests.transcriptions.conftest import ffmpeg, ffprobe_duration
 from transcriptions.checks import local_whisper_settings
 from transcriptions.engines import EngineRejected, EngineResult, get_engine
@@ -87,6 +93,19 @@ def test_long_audio_is_read_a_window_at_a_time_with_continuous_timings(monkeypat
     after_first_cut = [s for s in result.segments if s.start >= read[1].start]
     assert after_first_cut
     assert after_first_cut[0].start - read[1].start < 5
+
+
+def test_long_read_speech_keeps_every_sentence_once(audio_dir):
+    """Two minutes of the same five sentences four times over, 1.2 s apart, transcribed without
+    word timings (the default): no sentence dropped or written twice, checked utterance by utterance.
+    Whisper conditioned each 30 s on the text before it skipped ahead in the repeated passage."""
+    read = joined(audio_dir / "librivox-four-times.wav", repeat=4, pause_seconds=1.2)
+
+    result, _ = transcribe(get_engine(name="local"), read.path, words=False)
+
+    lost = [read.parts[index] for index in utterances_dropped_or_doubled(read.parts, result.text)]
+    assert not lost, f"{lost}: errors per utterance {errors_per_utterance(read.parts, result.text)}; {result.text}"
+    assert word_error_rate(read.text, result.text) <= 0.03, result.text
 
 
 def test_silence_gives_an_empty_transcript_not_an_invented_one(audio_dir):

@@ -235,6 +235,15 @@ class LocalEngine:
                     beam_size=self.beam_size,
                     vad_filter=True,
                     word_timestamps=words,
+                    # Each 30 s inside a window starts afresh too. Prompted with the text decoded
+                    # before it (faster-whisper's default), where the speech says again what that
+                    # text says, the decoder copies the prompt rather than the audio: a sentence
+                    # looped, then temperature fallbacks (still prompted) that drop or double
+                    # sentences, differently each run. Two minutes of read speech with repeated
+                    # passages: 25-36% word errors and 5-6 sentences lost or doubled, against 1.4%
+                    # and none without the prompt, the model's own rate on the clips one by one
+                    # (`python -m bench.offline_engine`).
+                    condition_on_previous_text=False,
                 )
                 for piece in pieces:  # a generator: each segment arrives as it is decoded
                     text = piece.text.strip()
