@@ -10,7 +10,7 @@ while the database is unreachable.
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -23,6 +23,16 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="For `invalid`: the problems of each field (or query parameter) by name.",
     )
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+def idempotency_key_parameter(*, description: str) -> OpenApiParameter:
+    """The `Idempotency-Key` request header: 1 to 255 printable ASCII characters."""
+    schema = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH, "pattern": "^[\\x20-\\x7E]+$"}
+    return OpenApiParameter(IDEMPOTENCY_HEADER, schema, OpenApiParameter.HEADER, description=description)
 
 
 COMMON_ERRORS = {

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from openai_api.errors import UnknownParameter, UnsupportedParameter
+from transcriptions.serializers import language_field
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 GRANULARITIES = ["word", "segment"]
@@ -43,13 +44,7 @@ class OpenAITranscriptionInputSerializer(serializers.Serializer):
         max_length=100,
         help_text="A model of `GET /v1/models`: `whisper-1` is this server's default engine, whatever it is.",
     )
-    language = serializers.RegexField(
-        r"^(?:[A-Za-z]{2,3})?$",
-        required=False,
-        allow_blank=True,
-        error_messages={"invalid": "Use an ISO-639-1 language code such as 'en' or 'hi'."},
-        help_text="ISO-639-1 code of the spoken language; detected when left out.",
-    )
+    language = language_field()
     prompt = serializers.CharField(
         required=False,
         allow_blank=True,

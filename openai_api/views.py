@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from audio.models import AudioFile
 from audio.services import audio_file_create, audio_file_delete
 from audio.upload_handlers import AudioUploadHandler
 from config.exceptions import DomainError
+from config.schema import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_parameter
 from config.throttling import ScopedThrottleMixin
 from openai_api import sse
 from openai_api.catalogue import CREATED, OpenAIModel, openai_model, openai_models
@@ -63,8 +64,6 @@ from transcriptions.services import transcription_create
 
 logger = logging.getLogger(__name__)
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 JOB_HEADER = "X-Transcription-Id"
 # A stream with nothing to say for this long says so in a comment, so proxies keep it open.
 KEEPALIVE_SECONDS = 10.0
@@ -121,15 +120,7 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
         operation_id="v1_audio_transcriptions_create",
         request={"multipart/form-data": OpenAITranscriptionInputSerializer},
         parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
-                    "pattern": "^[\\x20-\\x7E]+$",
-                },
-                OpenApiParameter.HEADER,
+            idempotency_key_parameter(
                 description="Sending a request again with the same key makes no second job: it waits for the "
                 "first one's job and answers from it.",
             )

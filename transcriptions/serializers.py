@@ -7,15 +7,19 @@ from transcriptions.models import Transcription
 LIST_TEXT_PREVIEW_CHARS = 200
 
 
-class TranscriptionCreateInputSerializer(serializers.Serializer):
-    audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
-    language = serializers.RegexField(
+def language_field() -> serializers.RegexField:
+    return serializers.RegexField(
         r"^(?:[A-Za-z]{2,3})?$",
         required=False,
         allow_blank=True,
         error_messages={"invalid": "Use an ISO-639-1 language code such as 'en' or 'hi'."},
         help_text="ISO-639-1 code of the spoken language; detected when left out.",
     )
+
+
+class TranscriptionCreateInputSerializer(serializers.Serializer):
+    audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
+    language = language_field()
     timestamps = serializers.ChoiceField(
         choices=Transcription.Timestamps.choices,
         default=Transcription.Timestamps.SEGMENT,

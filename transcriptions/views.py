@@ -1,7 +1,7 @@
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import signed_in_user
 from config.filters import require_single_values
+from config.schema import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_parameter
 from config.throttling import ScopedThrottleMixin
 from transcriptions.exceptions import IdempotencyKeyInUse, failure_error
 from transcriptions.exports import transcription_csv_lines, transcription_document
@@ -24,9 +25,6 @@ from transcriptions.serializers import (
     TranscriptionOutputSerializer,
 )
 from transcriptions.services import transcription_create, transcription_delete, transcription_record_answer
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 _ERROR = OpenApiResponse(description='`{"detail", "code"}`')
 
@@ -57,15 +55,7 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
     @extend_schema(
         request=TranscriptionCreateInputSerializer,
         parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
-                    "pattern": "^[\\x20-\\x7E]+$",  # printable ASCII
-                },
-                OpenApiParameter.HEADER,
+            idempotency_key_parameter(
                 description="Repeating a request with the same key makes no second job: it gets the first "
                 "answer's status code and the job as it is now (409 while the first is still running).",
             )
