@@ -7,7 +7,9 @@ outlives a change only while the cache is down; `USER_CACHE_SECONDS` bounds that
 Wallet details have their own versioned cache (`wallet/cache.py`).
 """
 
+from collections.abc import Callable
 from functools import partial
+from typing import cast
 
 from django.core.cache import cache
 from django.db import transaction
@@ -36,17 +38,29 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         return raw_token
 
     def get_user(self, validated_token):
-        key = _cache_key(validated_token.get(api_settings.USER_ID_CLAIM))
-        cached = cache.get(key)
-        if cached is None:
-            user = super().get_user(validated_token)  # raises for unknown or inactive users
-            ended = EndedSession.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
-            cached = (user, frozenset(str(session_id) for session_id in ended.values_list("session_id", flat=True)))
-            cache.set(key, cached, USER_CACHE_SECONDS)
-        user, ended_sessions = cached
+        user, ended_sessions = cached_user(
+            user_id=validated_token.get(api_settings.USER_ID_CLAIM),
+            load=partial(self._load_user, validated_token),
+        )
         if validated_token.get(SESSION_CLAIM) in ended_sessions:
             raise AuthenticationFailed("This session has ended (signed out). Sign in again.", code="session_ended")
         return user
+
+    def _load_user(self, validated_token) -> User:
+        return cast(User, super().get_user(validated_token))  # raises for unknown or inactive users
+
+
+def cached_user(*, user_id, load: Callable[[], User]) -> tuple[User, frozenset[str]]:
+    """The active user `user_id` and the ids of its ended sessions, from the cache, or from `load`
+    (which raises for an unknown or inactive user: only active users are ever cached)."""
+    key = _cache_key(user_id)
+    cached = cache.get(key)
+    if cached is None:
+        user = load()
+        ended = EndedSession.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
+        cached = (user, frozenset(str(session_id) for session_id in ended.values_list("session_id", flat=True)))
+        cache.set(key, cached, USER_CACHE_SECONDS)
+    return cached
 
 
 def forget_cached_user(*, user_id) -> None:

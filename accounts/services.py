@@ -10,7 +10,9 @@ from typing import cast
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
+from django.conf import settings
 from django.contrib.auth.models import update_last_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,7 +23,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import SESSION_CLAIM, forget_cached_user
+from accounts.authentication import SESSION_CLAIM, cached_user, forget_cached_user
 from accounts.exceptions import (
     AccountDisabled,
     ApiKeyLimitReached,
@@ -261,29 +263,63 @@ def api_key_create(*, user: User, name: str) -> IssuedApiKey:
 
 
 def api_key_revoke(*, api_key: ApiKey) -> bool:
-    """Refuse the key from now on, on every node: each request reads the key's row (nothing about
-    keys is cached), so the commit is the revocation. False when it was already revoked."""
+    """Refuse the key from now on, on every node. False when it was already revoked."""
+    _api_key_cache_refuse(key_hashes=[api_key.key_hash])
     return bool(ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+# Live keys are cached by their hash in the shared cache, so every node sees a revocation's mark
+# (for `settings.API_KEY_CACHE_SECONDS`); the user they sign in as comes from the user cache, which
+# any change to the user drops.
+_API_KEY_REFUSED = "refused"
+
+
+def _api_key_cache_key(key_hash: str) -> str:
+    return f"api-key:{key_hash}"
+
+
+def _api_key_cache_refuse(*, key_hashes: list[str]) -> None:
+    """Mark the keys refused in the cache now, and again once the revocation commits. A request
+    only ever `add`s a key it read as live, which cannot replace the mark: one that read the row
+    before the commit can neither keep the key cached nor cache it afresh."""
+
+    def refuse() -> None:
+        cache.set_many(
+            {_api_key_cache_key(key_hash): _API_KEY_REFUSED for key_hash in key_hashes}, settings.API_KEY_CACHE_SECONDS
+        )
+
+    refuse()
+    transaction.on_commit(refuse)
 
 
 def api_key_authenticate(*, key: str) -> ApiKey:
     """The live key that `key` is, with its user (`api_key.user`): for every way in that takes API
     keys (the DRF authentication class, and any other protocol's).
 
-    One indexed read by the key's hash, joined with the user; and, at most once a minute per key, a
-    conditional update of `last_used_at`. Raises `InvalidApiKey` for a malformed, unknown or revoked
-    key, or one whose user is inactive (a deleted account), all alike."""
+    From the cache, or one indexed read by the key's hash; the user from the user cache, as for
+    JWTs. When the key is read from the database, and only if the last record is over a minute old,
+    a conditional update of `last_used_at` records its use. Raises `InvalidApiKey` for a malformed,
+    unknown or revoked key, or one whose user is inactive (a deleted account), all alike."""
     if not API_KEY_PATTERN.fullmatch(key):
         raise InvalidApiKey()
     # Looked up by hash: the time the look-up takes can only tell about the hash, not the key.
-    api_key = (
-        ApiKey.objects.select_related("user")
-        .filter(key_hash=api_key_hash(key=key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if api_key is None:
+    key_hash = api_key_hash(key=key)
+    api_key: ApiKey | str | None = cache.get(_api_key_cache_key(key_hash))
+    if isinstance(api_key, str):  # refused
         raise InvalidApiKey()
-    _api_key_mark_used(api_key=api_key)
+    if api_key is None:
+        api_key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).first()
+        if api_key is None:
+            raise InvalidApiKey()
+        _api_key_mark_used(api_key=api_key)
+        if settings.API_KEY_CACHE_SECONDS:
+            cache.add(_api_key_cache_key(key_hash), api_key, settings.API_KEY_CACHE_SECONDS)
+    try:
+        api_key.user, _ = cached_user(
+            user_id=api_key.user_id, load=partial(User.objects.get, pk=api_key.user_id, is_active=True)
+        )
+    except User.DoesNotExist:
+        raise InvalidApiKey() from None
     return api_key
 
 
@@ -304,5 +340,7 @@ def _api_key_mark_used(*, api_key: ApiKey) -> None:
 def _api_keys_revoke_for_erasure(*, user: User) -> None:
     """Every key of a deleted account refused from its commit on; the names its user gave them
     erased. The rows stay, as records of what could sign in and when."""
-    ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = ApiKey.objects.filter(user=user, revoked_at__isnull=True)
+    _api_key_cache_refuse(key_hashes=list(live.values_list("key_hash", flat=True)))
+    live.update(revoked_at=timezone.now())
     ApiKey.objects.filter(user=user).update(name="")

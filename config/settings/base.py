@@ -212,6 +212,12 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# A live API key is kept in the cache this long (0: never). A revocation marks it refused there at
+# once; the time only bounds how long a key stays usable when that mark was lost (the cache out of
+# reach of the revoking node), as each node reads it from the database again after this. Without
+# Redis the cache is each process's own, where another process's mark cannot reach: never cached.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5 if REDIS_URL else 0)
+
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
 FACEBOOK_APP_ID = env("FACEBOOK_APP_ID", default="")
 FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")

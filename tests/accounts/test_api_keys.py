@@ -8,7 +8,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -229,6 +231,7 @@ def test_a_key_cannot_manage_keys_or_export_or_delete_the_account(user, method, 
     assert user.is_active
 
 
+@override_settings(API_KEY_CACHE_SECONDS=5)
 def test_last_used_at_is_written_at_most_once_a_minute(user):
     issued = api_key_create(user=user, name="busy")
     client = key_client(issued.key)
@@ -238,7 +241,8 @@ def test_last_used_at_is_written_at_most_once_a_minute(user):
             assert client.get("/api/auth/user/").status_code == 200
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "apikey" in q["sql"]]
     first_use = ApiKey.objects.get().last_used_at
-    ApiKey.objects.update(last_used_at=first_use - timedelta(seconds=61))  # a minute goes by
+    ApiKey.objects.update(last_used_at=first_use - timedelta(seconds=61))  # a minute goes by,
+    cache.clear()  # and with it the cached key (API_KEY_CACHE_SECONDS)
     with CaptureQueriesContext(connection) as later:
         client.get("/api/auth/user/")
         client.get("/api/auth/user/")
@@ -252,11 +256,12 @@ def test_last_used_at_is_written_at_most_once_a_minute(user):
     assert listed is not None
 
 
-def test_a_request_with_a_key_reads_the_key_and_its_user_in_one_query(user, django_assert_num_queries):
+@override_settings(API_KEY_CACHE_SECONDS=5)  # as with Redis; without it keys are never cached
+def test_a_key_in_use_is_answered_from_the_cache(user, django_assert_num_queries):
     client = key_client(new_key(user))
-    client.get("/api/auth/user/")  # the first use is written
+    client.get("/api/auth/user/")  # the key, its user and the first use: read and written
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         assert client.get("/api/auth/user/").status_code == 200
 
 
@@ -296,3 +301,11 @@ def test_the_export_lists_every_key_without_secrets(user):
     text = response.content.decode()
     for secret in (live.key, revoked.key, live.api_key.key_hash, revoked.api_key.key_hash):
         assert secret not in text
+
+
+def test_without_a_shared_cache_a_key_is_read_every_time(user, django_assert_num_queries):
+    client = key_client(new_key(user))
+    client.get("/api/auth/user/")
+
+    with django_assert_num_queries(1):  # the key's row; its user comes from the user cache
+        assert client.get("/api/auth/user/").status_code == 200
