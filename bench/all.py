@@ -21,6 +21,7 @@ from bench.common import MYSQL_URL, Row, ensure_database, production_env
 # name: (title, keyword arguments of its run())
 BENCHMARKS = {
     "http_overhead": ("Request overhead: gunicorn, 2 workers, wrk on loopback", {}),
+    "openai_api": ("OpenAI-compatible API: /v1 against /api/, and waiting requests", {}),
     "lists": ("Transcription list, 100,000 rows, MariaDB", {}),
     "dashboard": ("Operations dashboard over 100,000 jobs in 30 days, MariaDB", {}),
     "wallet": ("Wallet: 16 processes paying from one wallet, MariaDB", {}),

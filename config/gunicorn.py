@@ -11,8 +11,10 @@ def _setting(name: str, default):
 # Loopback unless told otherwise: the proxy in front runs on the same host, or GUNICORN_BIND says where.
 bind = _setting("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _setting("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
-threads = _setting("GUNICORN_THREADS", 1)
-# Uploads of up to MAX_UPLOAD_MB stream through a worker; give them time on slow links.
+# Threads (gunicorn's gthread worker): a `/v1` request waiting for its job, or an upload on a slow
+# link, holds one thread, not a whole worker process, and the worker's main loop keeps answering
+# the arbiter meanwhile, so `timeout` only ends a worker that stopped, not a long request.
+threads = _setting("GUNICORN_THREADS", 8)
 timeout = _setting("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5

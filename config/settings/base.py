@@ -371,10 +371,12 @@ LOCAL_WHISPER_MODEL = env("LOCAL_WHISPER_MODEL", default="base")
 LOCAL_WHISPER_THREADS = env.int("LOCAL_WHISPER_THREADS", default=0)
 LOCAL_WHISPER_BEAM_SIZE = env.int("LOCAL_WHISPER_BEAM_SIZE", default=1)
 TRANSCRIPTION_CHUNK_SECONDS = env.int("TRANSCRIPTION_CHUNK_SECONDS", default=600)
-# How long a `/v1/audio/transcriptions` request waits for a worker to finish its job, polling its row;
-# keep it under the web server's request timeout (GUNICORN_TIMEOUT, 120). A job that takes longer goes
-# on and is charged as usual; the request answers 504 `transcription_still_running` naming it.
-OPENAI_API_WAIT_SECONDS = env.int("OPENAI_API_WAIT_SECONDS", default=100)
+# How long a `/v1/audio/transcriptions` request waits for a worker to finish its job, polling its row,
+# holding one of gunicorn's threads (not a worker: gthread's timeout does not end it). Under the
+# OpenAI SDKs' own 600 s, so they get the answer naming the job rather than time out and send the
+# file again. A job that takes longer goes on and is charged as usual; the request answers 504
+# `transcription_still_running` naming it.
+OPENAI_API_WAIT_SECONDS = env.int("OPENAI_API_WAIT_SECONDS", default=540)
 TRANSCRIPTION_CONCURRENCY = env.int("TRANSCRIPTION_CONCURRENCY", default=4)
 
 # Every job ends in bounded time. Running, it may take a base plus a multiple of its audio's length
