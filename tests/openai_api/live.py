@@ -16,7 +16,10 @@ from tests.workers import database_url
 
 
 class LiveServer:
-    def __init__(self, log: Path, **env: str) -> None:
+    """`manage.py runserver`, or with `gunicorn=True` the production WSGI server (one worker, its
+    threads) on the same settings."""
+
+    def __init__(self, log: Path, *, gunicorn: bool = False, **env: str) -> None:
         self.log_path = log
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -37,6 +40,9 @@ class LiveServer:
             **env,
         }
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        if gunicorn:
+            environment.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
+            command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]
         with log.open("a") as out:
             self.process = subprocess.Popen(
                 command, cwd=settings.BASE_DIR, env=environment, stdout=out, stderr=subprocess.STDOUT
