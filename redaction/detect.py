@@ -86,6 +86,8 @@ _TENS = {
 }
 _REPEATS = {"double": 2, "triple": 3}
 _WRITTEN_NUMBER_RE = re.compile(r"\+?\d(?:[\d,\-]*\d)?")
+# Thousands grouped by commas, Indian ("1,40,000") or Western ("140,000"): an amount, not an identifier.
+_GROUPED_AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+")
 _DATE_RE = re.compile(r"\d{1,2}-\d{1,2}-(?:\d{2}|\d{4})|\d{4}-\d{1,2}-\d{1,2}")
 
 
@@ -98,6 +100,8 @@ _REFERENCE_WORDS = _word_set(
     "order invoice bill ticket booking reference ref transaction txn tracking pnr awb receipt serial "
     "consignment docket complaint challan shipment"
 )
+# After these a number that is not what they name is no phone number either (a mistyped Aadhaar).
+_OTHER_IDENTIFIER_WORDS = _word_set("aadhaar aadhar uid card pan gst gstin account ifsc")
 # A number next to these is an amount or a quantity.
 _AMOUNT_BEFORE = frozenset(["₹", "rs", "inr", "$", "usd", "rupees", "price", "amount", "cost"])
 _AMOUNT_AFTER = _word_set("rupees rupee rs inr ₹ paise lakh lakhs crore crores thousand hundred dollars percent % /-")
@@ -160,7 +164,7 @@ def _number_at(words: Sequence[str], i: int) -> _Number | None:
     following = words[i + 1] if i + 1 < len(words) else ""
     if word == "plus":
         return _Number(i, i, "", plus=True) if following and _number_at(words, i + 1) is not None else None
-    if _WRITTEN_NUMBER_RE.fullmatch(word) and not _DATE_RE.fullmatch(word):
+    if _WRITTEN_NUMBER_RE.fullmatch(word) and not _DATE_RE.fullmatch(word) and not _GROUPED_AMOUNT_RE.fullmatch(word):
         return _Number(i, i, re.sub(r"\D", "", word), plus=word.startswith("+"))
     if word in _REPEATS and following:
         repeated = _spoken_digits(following)
@@ -257,8 +261,10 @@ def _number_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
         if whole is not None:
             hits.extend(whole)
             continue
-        # A phone number with a stray digit or two beside it ("call 98450 12345 2 times"), but not a
-        # stretch of a longer number.
+        # A phone number with a stray digit or two beside it ("nine eight ... four five, one sec"), but
+        # not a stretch of a longer number, nor of one named as another identifier.
+        if any(word in _OTHER_IDENTIFIER_WORDS for word in words[max(0, run[0].first - 3) : run[0].first]):
+            continue
         total = sum(len(number.digits) for number in run)
         for a in range(len(run)):
             for b in range(len(run), a, -1):

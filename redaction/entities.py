@@ -75,12 +75,25 @@ def is_gstin(value: str) -> bool:
     return len(value) == 15 and gstin.is_valid(value)
 
 
+# Numbers that reach a business, not a person (1800 toll-free, premium rate, "universal access"
+# numbers such as 140...): no personal data, and the last would take 10-digit amounts for phones.
+_BUSINESS_NUMBER_TYPES = frozenset(
+    [
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+    ]
+)
+
+
 def is_phone_number(digits: str, *, international: bool) -> bool:
-    """As libphonenumber judges it: India the default region, or any country after a `+`."""
+    """As libphonenumber judges it: India the default region, or any country after a `+`; a person's
+    or a line's number, not a business's."""
     if not 8 <= len(digits) <= 15 or not digits.isdigit():
         return False
     try:
         number = phonenumbers.parse(f"+{digits}" if international else digits, None if international else "IN")
     except phonenumbers.NumberParseException:
         return False
-    return phonenumbers.is_valid_number(number)
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) not in _BUSINESS_NUMBER_TYPES
