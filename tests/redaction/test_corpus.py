@@ -1,0 +1,40 @@
+"""The hand-written corpus: recall on written and spoken identifiers, false redactions on near-misses.
+
+Run with -s to see the figures: `pytest tests/redaction/test_corpus.py -q -s`."""
+
+from redaction.transcript import redact_text
+from tests.redaction.corpus import NEAR_MISSES, SPOKEN, WRITTEN, Sample
+
+
+def recall(samples: list[Sample]) -> tuple[int, int, list[str]]:
+    """(identifiers redacted, identifiers, the sentences that kept one)."""
+    found = total = 0
+    missed: list[str] = []
+    for sample in samples:
+        redaction = redact_text(text=sample.text)
+        for entity, said in sample.identifiers:
+            total += 1
+            expected = sum(1 for kind, _ in sample.identifiers if kind is entity)
+            if said not in redaction.text and redaction.counts.get(entity.value, 0) >= expected:
+                found += 1
+            else:
+                missed.append(f"{sample.text!r} -> {redaction.text!r}")
+    return found, total, missed
+
+
+def test_recall_is_total_on_written_identifiers_and_at_least_ninety_percent_on_spoken_ones() -> None:
+    written_found, written_total, written_missed = recall(WRITTEN)
+    spoken_found, spoken_total, spoken_missed = recall(SPOKEN)
+    print(f"\nrecall, written: {written_found}/{written_total} = {written_found / written_total:.1%}")
+    print(f"recall, spoken: {spoken_found}/{spoken_total} = {spoken_found / spoken_total:.1%}")
+    print(*spoken_missed, sep="\n")
+    assert written_missed == []
+    assert spoken_found / spoken_total >= 0.9
+    # Every kind is in both forms.
+    assert {kind for s in WRITTEN for kind, _ in s.identifiers} == {kind for s in SPOKEN for kind, _ in s.identifiers}
+
+
+def test_no_near_miss_is_redacted() -> None:
+    redacted = [s.text for s in NEAR_MISSES if redact_text(text=s.text).text != s.text]
+    print(f"\nfalse redactions on near-misses: {len(redacted)}/{len(NEAR_MISSES)}")
+    assert redacted == []

@@ -1,0 +1,249 @@
+"""Generated identifiers, written and spoken, inside sentences: valid ones always redacted, one digit
+off (a failed checksum) never, and the ordinary numbers of a sentence never."""
+
+import string
+
+import phonenumbers
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from stdnum import luhn, verhoeff
+
+from redaction.detect import NOT_LOCAL_PARTS
+from redaction.entities import Entity
+from redaction.transcript import Substitution, redact_text
+from tests.redaction.spoken import spoken_digits
+
+GSTIN_ALPHABET = string.digits + string.ascii_uppercase
+SENTENCES = [
+    ("my {} is", "okay"),
+    ("you can note it down,", "and call back tomorrow"),
+    ("please use", "for the account"),
+    ("the details are", "as I said"),
+]
+# Visa, Mastercard (old and new ranges), Amex, Discover, RuPay, Diners: issuer prefix and length.
+CARD_PREFIXES = [("4", 16), ("4", 13), ("4", 19), ("51", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15)]
+CARD_PREFIXES += [("6011", 16), ("60", 16), ("65", 16), ("81", 16), ("508", 16), ("36", 14)]
+hypothesis_settings = settings(max_examples=150, deadline=None)
+
+
+def digits_of(length: int) -> st.SearchStrategy[str]:
+    return st.text(string.digits, min_size=length, max_size=length)
+
+
+@st.composite
+def aadhaar_numbers(draw: st.DrawFn) -> str:
+    body = draw(st.sampled_from("23456789")) + draw(digits_of(10))
+    number = body + verhoeff.calc_check_digit(body)
+    assume(number != number[::-1])  # UIDAI issues no palindromes
+    return number
+
+
+@st.composite
+def card_numbers(draw: st.DrawFn) -> str:
+    prefix, length = draw(st.sampled_from(CARD_PREFIXES))
+    body = prefix + draw(digits_of(length - len(prefix) - 1))
+    return body + luhn.calc_check_digit(body)
+
+
+@st.composite
+def indian_mobiles(draw: st.DrawFn) -> str:
+    number = draw(st.sampled_from("6789")) + draw(digits_of(9))
+    assume(phonenumbers.is_valid_number(phonenumbers.parse(number, "IN")))
+    return number
+
+
+@st.composite
+def pans(draw: st.DrawFn) -> str:
+    letters = st.text(string.ascii_uppercase, min_size=1, max_size=1)
+    head = "".join(draw(letters) for _ in range(3)) + draw(st.sampled_from("ABCFGHLJPTK")) + draw(letters)
+    digits = draw(digits_of(4))
+    assume(digits != "0000")
+    return head + digits + draw(letters)
+
+
+@st.composite
+def gstins(draw: st.DrawFn) -> str:
+    state = draw(st.sampled_from(["01", "07", "09", "19", "24", "27", "29", "32", "33", "36"]))
+    entity = draw(st.sampled_from("123456789ABCDEFGHJ"))
+    body = state + draw(pans()) + entity + "Z"
+    return body + luhn.calc_check_digit(body, GSTIN_ALPHABET)
+
+
+def grouped(digits: str, size: int) -> str:
+    return " ".join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+@st.composite
+def written_or_spoken(draw: st.DrawFn, digits: str, group: int) -> str:
+    form = draw(st.sampled_from(["whole", "grouped", "spoken"]))
+    if form == "whole":
+        return digits
+    if form == "grouped":
+        return grouped(digits, group)
+    return draw(spoken_digits(digits))
+
+
+@st.composite
+def phone_forms(draw: st.DrawFn, mobile: str) -> str:
+    form = draw(st.sampled_from(["whole", "split", "plus", "plus-dash", "trunk", "spoken", "spoken-plus"]))
+    return {
+        "whole": mobile,
+        "split": f"{mobile[:5]} {mobile[5:]}",
+        "plus": f"+91 {mobile[:5]} {mobile[5:]}",
+        "plus-dash": f"+91-{mobile}",
+        "trunk": f"0{mobile}",
+        "spoken": draw(spoken_digits(mobile)),
+        "spoken-plus": "plus nine one " + draw(spoken_digits(mobile)),
+    }[form]
+
+
+def in_sentence(said: str, sentence: tuple[str, str]) -> str:
+    before, after = sentence
+    return f"{before.format('number')} {said} {after}"
+
+
+def assert_redacted(*, said: str, entity: Entity, sentence: tuple[str, str]) -> None:
+    text = in_sentence(said, sentence)
+    redaction = redact_text(text=text)
+    assert redaction.text == in_sentence(entity.label, sentence), text
+    assert redaction.counts == {entity.value: 1}
+    hashed = redact_text(text=text, substitution=Substitution.HASH)
+    assert hashed.text == in_sentence("".join("#" if not c.isspace() else c for c in said), sentence)
+
+
+@hypothesis_settings
+@given(data=st.data(), number=aadhaar_numbers(), sentence=st.sampled_from(SENTENCES))
+def test_valid_aadhaar_numbers_are_always_redacted(data: st.DataObject, number: str, sentence: tuple[str, str]) -> None:
+    assert_redacted(said=data.draw(written_or_spoken(number, 4)), entity=Entity.AADHAAR, sentence=sentence)
+
+
+@hypothesis_settings
+@given(data=st.data(), number=card_numbers(), sentence=st.sampled_from(SENTENCES))
+def test_valid_card_numbers_are_always_redacted(data: st.DataObject, number: str, sentence: tuple[str, str]) -> None:
+    assert_redacted(said=data.draw(written_or_spoken(number, 4)), entity=Entity.CREDIT_CARD, sentence=sentence)
+
+
+@hypothesis_settings
+@given(data=st.data(), mobile=indian_mobiles(), sentence=st.sampled_from(SENTENCES))
+def test_valid_phone_numbers_are_always_redacted(data: st.DataObject, mobile: str, sentence: tuple[str, str]) -> None:
+    assert_redacted(said=data.draw(phone_forms(mobile)), entity=Entity.PHONE_NUMBER, sentence=sentence)
+
+
+@hypothesis_settings
+@given(data=st.data(), pan=pans(), sentence=st.sampled_from(SENTENCES))
+def test_valid_pans_are_always_redacted(data: st.DataObject, pan: str, sentence: tuple[str, str]) -> None:
+    said = data.draw(st.sampled_from([pan, " ".join(pan)]))  # written, or spelled letter by letter
+    assert_redacted(said=said, entity=Entity.PAN, sentence=sentence)
+
+
+@hypothesis_settings
+@given(gstin=gstins(), sentence=st.sampled_from(SENTENCES))
+def test_valid_gstins_are_always_redacted(gstin: str, sentence: tuple[str, str]) -> None:
+    assert_redacted(said=gstin, entity=Entity.GSTIN, sentence=sentence)
+
+
+@hypothesis_settings
+@given(
+    local=st.from_regex(r"[a-z][a-z0-9]{1,8}(\.[a-z]{2,8})?", fullmatch=True),
+    domain=st.from_regex(r"[a-z]{3,10}", fullmatch=True),
+    tld=st.sampled_from(["com", "in", "co.in", "org", "net"]),
+    spoken=st.booleans(),
+    sentence=st.sampled_from(SENTENCES),
+)
+def test_valid_email_addresses_are_always_redacted(
+    local: str, domain: str, tld: str, spoken: bool, sentence: tuple[str, str]
+) -> None:
+    # Spoken, a lone common word before "at" is speech ("meet me at ..."), and the words for "@" and
+    # "." are no labels.
+    assume(not {local, domain} & {"at", "dot", "the", "rate", "sign"})
+    assume(not spoken or local not in NOT_LOCAL_PARTS)
+    address = f"{local}@{domain}.{tld}"
+    said = address.replace("@", " at ").replace(".", " dot ") if spoken else address
+    assert_redacted(said=said, entity=Entity.EMAIL_ADDRESS, sentence=sentence)
+
+
+@hypothesis_settings
+@given(
+    data=st.data(),
+    local=st.one_of(st.from_regex(r"[a-z][a-z0-9]{2,12}", fullmatch=True), indian_mobiles()),
+    handle=st.sampled_from(["okicici", "okaxis", "oksbi", "ybl", "paytm", "upi", "ibl", "axl"]),
+    sentence=st.sampled_from(SENTENCES),
+)
+def test_valid_upi_ids_are_always_redacted(
+    data: st.DataObject, local: str, handle: str, sentence: tuple[str, str]
+) -> None:
+    assume(local not in {"at", "dot", "the"} and local not in NOT_LOCAL_PARTS)
+    said_local = data.draw(spoken_digits(local)) if local.isdigit() and data.draw(st.booleans()) else local
+    said = data.draw(st.sampled_from([f"{local}@{handle}", f"{said_local} at {handle}"]))
+    assert_redacted(said=said, entity=Entity.UPI_ID, sentence=sentence)
+
+
+@hypothesis_settings
+@given(address=st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)), sentence=st.sampled_from(SENTENCES))
+def test_valid_ip_addresses_are_always_redacted(address: object, sentence: tuple[str, str]) -> None:
+    assert_redacted(said=str(address), entity=Entity.IP_ADDRESS, sentence=sentence)
+
+
+@st.composite
+def one_digit_changed(draw: st.DrawFn, number: str) -> str:
+    position = draw(st.integers(0, len(number) - 1))
+    digit = draw(st.sampled_from([d for d in string.digits if d != number[position]]))
+    return number[:position] + digit + number[position + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("entity", "numbers", "group"), [(Entity.AADHAAR, aadhaar_numbers(), 4), (Entity.CREDIT_CARD, card_numbers(), 4)]
+)
+@hypothesis_settings
+@given(data=st.data(), sentence=st.sampled_from(SENTENCES))
+def test_a_number_one_digit_off_its_checksum_is_never_redacted_as_that_identifier(
+    entity: Entity, numbers: st.SearchStrategy[str], group: int, data: st.DataObject, sentence: tuple[str, str]
+) -> None:
+    # Verhoeff and Luhn catch every single-digit change, so the changed number is never valid.
+    changed = data.draw(one_digit_changed(data.draw(numbers)))
+    text = in_sentence(data.draw(written_or_spoken(changed, group)), sentence)
+    assert redact_text(text=text, entities={entity}).text == text
+
+
+@hypothesis_settings
+@given(data=st.data(), sentence=st.sampled_from(SENTENCES))
+def test_a_gstin_one_character_off_its_checksum_is_never_redacted(
+    data: st.DataObject, sentence: tuple[str, str]
+) -> None:
+    gstin = data.draw(gstins())
+    position = data.draw(st.integers(0, 14))
+    character = data.draw(st.sampled_from([c for c in GSTIN_ALPHABET if c != gstin[position]]))
+    text = in_sentence(gstin[:position] + character + gstin[position + 1 :], sentence)
+    assert redact_text(text=text, entities={Entity.GSTIN}).text == text
+
+
+@hypothesis_settings
+@given(pan=pans(), holder=st.sampled_from("DEIKMNOQRSUVWXYZ".replace("K", "")), sentence=st.sampled_from(SENTENCES))
+def test_a_pan_without_a_holder_type_is_never_redacted(pan: str, holder: str, sentence: tuple[str, str]) -> None:
+    text = in_sentence(pan[:3] + holder + pan[4:], sentence)
+    assert redact_text(text=text).text == text
+
+
+ordinary_numbers = st.one_of(
+    st.integers(1, 10_000_000).map(lambda n: f"I paid ₹{n} yesterday"),
+    st.integers(1, 10_000_000).map(lambda n: f"it costs {n} rupees now"),
+    st.integers(1, 10_000_000).map(lambda n: f"the price is Rs. {n:,} only"),
+    st.integers(1900, 2099).map(lambda n: f"we moved here in {n} and stayed"),
+    st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda t: f"the meeting is at {t[0]}:{t[1]:02d} today"),
+    st.tuples(st.integers(1, 28), st.integers(1, 12), st.integers(1950, 2099)).map(
+        lambda d: f"it was delivered on {d[0]:02d}/{d[1]:02d}/{d[2]} and {d[0]}-{d[1]}-{d[2]}"
+    ),
+    st.tuples(st.sampled_from(["order", "invoice", "ticket", "booking", "transaction"]), st.integers(6, 19)).flatmap(
+        lambda t: digits_of(t[1]).map(lambda digits: f"my {t[0]} number is {digits} please check")
+    ),
+    st.integers(0, 99_999).map(lambda n: f"there were {n} people and 3 buses"),
+)
+
+
+@hypothesis_settings
+@given(sentence=ordinary_numbers)
+def test_numbers_in_ordinary_sentences_survive(sentence: str) -> None:
+    redaction = redact_text(text=sentence)
+    assert redaction.text == sentence
+    assert redaction.counts == {}
