@@ -33,6 +33,12 @@ class Transcription(models.Model):
         OPENAI = "openai", "OpenAI-compatible API"
         REALTIME = "realtime", "Live session"
 
+    class Task(models.TextChoices):
+        """What the text is: the speech in its own language, or in English."""
+
+        TRANSCRIBE = "transcribe", "Transcribe"
+        TRANSLATE = "translate", "Translate to English"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcriptions")
     audio_file = models.ForeignKey(
@@ -42,6 +48,7 @@ class Transcription(models.Model):
     audio_duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    task = models.CharField(max_length=16, choices=Task.choices, default=Task.TRANSCRIBE)
     language = models.CharField(max_length=16, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
     speaker_labels = models.BooleanField(default=False)

@@ -17,8 +17,19 @@ def language_field() -> serializers.RegexField:
     )
 
 
+def task_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=Transcription.Task.choices,
+        default=Transcription.Task.TRANSCRIBE,
+        help_text="`transcribe`: the text in the language spoken; `translate`: the text in English, whatever "
+        "the language spoken (OpenAI: whisper-1 is used, without word timings or speaker labels; offline: a "
+        "multilingual model). What the engine cannot do is 400 `unsupported_option`.",
+    )
+
+
 class TranscriptionCreateInputSerializer(serializers.Serializer):
     audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
+    task = task_field()
     language = language_field()
     timestamps = serializers.ChoiceField(
         choices=Transcription.Timestamps.choices,
@@ -91,6 +102,7 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
         "`realtime` (a live session)."
     )
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
+    task = serializers.CharField(help_text="`transcribe`, or `translate`: the text is in English.")
     language = serializers.CharField()
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
     speaker_labels = serializers.BooleanField()

@@ -792,6 +792,87 @@ def test_export_of_ten_thousand_rows_streams_and_parses_back(api_client, user):
     assert rows[-1]["text"] == "transcript number 9999"
 
 
+# --- "task": "translate" ----------------------------------------------------------------------
+
+
+@committing
+def test_translate_on_the_openai_engine_uses_its_translations_endpoint_and_shows_the_task(
+    api_client, post, user, make_audio_file, speech_wav, fake_openai, settings
+):
+    settings.OPENAI_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"  # it cannot translate: whisper-1 does
+    audio = make_audio_file(user, speech_wav, "bonjour.wav")
+
+    response = post({"audio_file": str(audio.pk), "task": "translate", "language": "fr"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["task"], body["model"], body["language"]) == ("translate", "whisper-1", "fr")
+    assert body["text"] == "English words of chunk-000.mp3."
+    assert [segment["text"] for segment in body["segments"]] == ["English words of chunk-000.mp3."]
+    [request] = fake_openai.requests
+    assert request.path == "/v1/audio/translations"
+    assert (request.field("model"), request.field("response_format")) == ("whisper-1", "verbose_json")
+    assert "language" not in request.fields  # the endpoint takes none: it detects the spoken language
+    assert "timestamp_granularities[]" not in request.fields
+    document = json.loads(api_client.get(f"{URL}{body['id']}/download/?format=json").content)
+    assert (document["task"], document["text"]) == ("translate", body["text"])
+    [row] = read_csv(api_client.get(f"{URL}export_csv/"))
+    assert row["task"] == "translate"
+    assert api_client.get(f"{URL}{body['id']}/").json()["task"] == "translate"
+
+
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [({"timestamps": "word"}, "with word timings"), ({"speaker_labels": True}, "with speaker labels")],
+)
+def test_translate_with_what_the_openai_engine_cannot_time_or_label_is_400_and_holds_nothing(
+    post, user, make_audio_file, speech_wav, fake_openai, options, refused
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "translate", **options})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "unsupported_option"
+    assert refused in response.json()["detail"]
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
+    assert fake_openai.requests == []
+
+
+def test_translate_on_an_english_only_offline_model_is_400_unsupported_option(
+    post, user, make_audio_file, speech_wav, settings
+):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
+
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "translate"})
+
+    assert (response.status_code, response.json()["code"]) == (400, "unsupported_option")
+    assert "whisper-tiny.en cannot translate" in response.json()["detail"]
+    assert not Hold.objects.exists()
+
+
+def test_an_unknown_task_is_400_naming_it(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "summarise"})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"task"}
+
+
+@committing
+def test_a_translation_is_no_duplicate_of_the_transcription_but_a_second_one_is(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    audio = str(make_audio_file(user, speech_wav).pk)
+    transcribed = post({"audio_file": audio})
+
+    translated = post({"audio_file": audio, "task": "translate"})
+    again = post({"audio_file": audio, "task": "translate"})
+
+    assert (transcribed.status_code, translated.status_code) == (201, 201)
+    assert (transcribed.json()["task"], translated.json()["task"]) == ("transcribe", "translate")
+    assert (again.status_code, again.json()["code"]) == (409, "already_transcribed")
+    assert again.json()["transcription_id"] == translated.json()["id"]
+
+
 # --- DELETE /api/transcriptions/{id}/ -------------------------------------------------------
 
 

@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.speech import (
+    GREETINGS,
+    GREETINGS_IN_ENGLISH,
     errors_per_utterance,
+    espeak,
     joined,
+    normalise,
     transcribe_without_network,
     utterances_dropped_or_doubled,
     word_error_rate,
@@ -33,10 +37,10 @@ def librivox_wav(audio_dir):
 
 
 def transcribe(
-    engine, path: Path, language: str | None = None, *, words: bool = True
+    engine, path: Path, language: str | None = None, *, words: bool = True, task: str = "transcribe"
 ) -> tuple[EngineResult, list[float]]:
     progress: list[float] = []
-    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append)
+    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append, task=task)
     return result, progress
 
 
@@ -245,3 +249,33 @@ def test_the_engine_records_which_model_and_how_it_decodes(settings):
 
     assert isinstance(engine, LocalEngine)
     assert (engine.threads, engine.beam_size) == (3, 5)
+
+
+@pytest.mark.parametrize("voice", sorted(GREETINGS))
+def test_french_spanish_and_german_speech_is_translated_to_english(tmp_path, voice):
+    clip = espeak(tmp_path / f"{voice}.wav", voice=voice, text=GREETINGS[voice])
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=False, task="translate")
+
+    words = set(normalise(result.text))
+    assert words >= GREETINGS_IN_ENGLISH, result.text
+    assert words & {"good", "morning", "day", "hello", "thank", "thanks", "please"}, result.text
+    assert not words & {"bonjour", "merci", "voudrais", "buenos", "gracias", "quiero", "guten", "dank", "kaffee"}
+
+
+def test_translated_words_are_timed_inside_their_segments(tmp_path):
+    clip = espeak(tmp_path / "es.wav", voice="es", text=GREETINGS["es"])
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=True, task="translate")
+
+    assert "coffee" in normalise(result.text), result.text
+    assert_well_formed(result, clip)
+
+
+def test_an_english_only_model_cannot_translate(settings, speech_wav):
+    engine = LocalEngine(weights=WEIGHTS["tiny.en"], threads=1, beam_size=1)
+
+    assert engine.for_translation(words=False) is None
+    assert get_engine(name="local").for_translation(words=True) is not None  # whisper-base: multilingual
+    with pytest.raises(EngineRejected, match="cannot translate"):
+        transcribe(engine, speech_wav, task="translate")

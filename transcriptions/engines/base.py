@@ -5,6 +5,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+# What a request asks of the speech: its text as spoken, or that text in English.
+TRANSCRIBE = "transcribe"
+TRANSLATE = "translate"
+
 # Called with the fraction of the work done (0.0 to 1.0), always from the calling thread.
 ProgressCallback = Callable[[float], None]
 
@@ -98,6 +102,11 @@ class Engine(Protocol):
         """This engine's variant that labels speakers (another model); None if it has none."""
         ...
 
+    def for_translation(self, *, words: bool) -> "Engine | None":
+        """This engine, or its variant that translates speech to English (another model), with word
+        timings when `words`; None if it cannot."""
+        ...
+
     def transcribe(
         self,
         *,
@@ -107,7 +116,9 @@ class Engine(Protocol):
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
     ) -> EngineResult:
-        """`speakers` (only on an engine from `for_speakers`) labels each segment with its speaker;
+        """`task` TRANSLATE (only on an engine from `for_translation`) gives the text in English;
+        `speakers` (only on an engine from `for_speakers`) labels each segment with its speaker;
         `speakers_expected` is the caller's guess of how many there are."""
         ...

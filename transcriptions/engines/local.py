@@ -26,6 +26,8 @@ from faster_whisper.tokenizer import _LANGUAGE_CODES
 
 from transcriptions.engines import media
 from transcriptions.engines.base import (
+    TRANSCRIBE,
+    TRANSLATE,
     EngineRejected,
     EngineResult,
     EngineUnavailable,
@@ -200,6 +202,10 @@ class LocalEngine:
         """No offline diarization: no pip-installable model with pinned weights does it here."""
         return None
 
+    def for_translation(self, *, words: bool) -> "LocalEngine | None":
+        """Whisper's own translate task; an English-only model was never taught it."""
+        return None if self.weights.english_only else self
+
     def transcribe(
         self,
         *,
@@ -209,9 +215,12 @@ class LocalEngine:
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
     ) -> EngineResult:
         if speakers:
             raise EngineRejected("The offline engine cannot label speakers.")
+        if task == TRANSLATE and self.for_translation(words=words) is None:
+            raise EngineRejected(f"The offline engine ({self.model}) cannot translate.")
         if not self.supports_language(language or ""):
             raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
         with tempfile.TemporaryDirectory(prefix="transcribe-") as workdir:
@@ -232,6 +241,7 @@ class LocalEngine:
                 pieces, _ = model.transcribe(
                     media.read_samples(decoded, window),
                     language=language,
+                    task=task,
                     beam_size=self.beam_size,
                     vad_filter=True,
                     word_timestamps=words,

@@ -24,6 +24,8 @@ from django.conf import settings
 
 from transcriptions.engines import media
 from transcriptions.engines.base import (
+    TRANSCRIBE,
+    TRANSLATE,
     EngineRejected,
     EngineResult,
     EngineUnavailable,
@@ -48,6 +50,9 @@ PROMPT_TAIL_CHARS = 200
 ChunkResult = tuple[str, list[Segment]]
 # The model that gives word timings: a request for them uses it whatever is configured.
 WORDS_MODEL = "whisper-1"
+# The one model of OpenAI's translations endpoint (speech in any language to English text). OpenAI
+# has announced the endpoint's shutdown for 2027-02-26, and its SDK marks the call deprecated.
+TRANSLATION_MODEL = "whisper-1"
 # The model that labels speakers (`diarized_json`), whatever is configured. Its labels are its
 # own within one request; across chunks a speaker keeps a letter by a clip of their voice, sent
 # with the next chunks (`known_speaker_names`/`known_speaker_references`): at most 4, of 2-10 s.
@@ -120,6 +125,17 @@ class OpenAIEngine:
         engine.model = SPEAKERS_MODEL
         return engine
 
+    def for_translation(self, *, words: bool) -> "OpenAIEngine | None":
+        """OpenAI translates with whisper-1 only (an OpenAI-compatible server's Whisper model too),
+        through an endpoint that times segments but not words, and labels no speakers."""
+        if words or self.model == SPEAKERS_MODEL:
+            return None
+        if not self.model.startswith("gpt-"):
+            return self
+        engine = copy.copy(self)
+        engine.model = TRANSLATION_MODEL
+        return engine
+
     def transcribe(
         self,
         *,
@@ -129,7 +145,10 @@ class OpenAIEngine:
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
     ) -> EngineResult:
+        if task == TRANSLATE and self.for_translation(words=words) is not self:
+            raise EngineRejected(f"The model {self.model} cannot translate.")
         with (
             tempfile.TemporaryDirectory(prefix="transcribe-") as workdir,
             openai.OpenAI(**self._client_options) as client,
@@ -150,7 +169,9 @@ class OpenAIEngine:
                     client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress
                 )
             else:
-                results = self._transcribe_chunks(client, decoded, chunks, language, words, Path(workdir), on_progress)
+                results = self._transcribe_chunks(
+                    client, decoded, chunks, language, words, task, Path(workdir), on_progress
+                )
         return _stitch(chunks, results, with_segments=self.gives_segments)
 
     def _transcribe_speakers(
@@ -207,6 +228,7 @@ class OpenAIEngine:
         chunks: list[media.Chunk],
         language: str | None,
         words: bool,
+        task: str,
         workdir: Path,
         on_progress: ProgressCallback,
     ) -> list[ChunkResult]:
@@ -222,7 +244,7 @@ class OpenAIEngine:
                 # them, so chunks still go out concurrently.
                 previous = results[chunk.index - 1] if chunk.index else None
                 prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
-                return self._transcribe_chunk(client, audio, language, prompt, words=words)
+                return self._transcribe_chunk(client, audio, language, prompt, words=words, task=task)
             except BaseException:
                 cancelled.set()
                 raise
@@ -244,17 +266,25 @@ class OpenAIEngine:
         return [result for result in results if result is not None]
 
     def _transcribe_chunk(
-        self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None, *, words: bool
+        self,
+        client: openai.OpenAI,
+        audio: Path,
+        language: str | None,
+        prompt: str | None,
+        *,
+        words: bool,
+        task: str = TRANSCRIBE,
     ) -> ChunkResult:
         options: dict[str, Any] = {}
-        if language:
+        if language and task == TRANSCRIBE:  # the translations endpoint takes no language: it detects it
             options["language"] = language
         if prompt:
             options["prompt"] = prompt
         if self.gives_segments:
-            granularities = ["word", "segment"] if words else ["segment"]
-            options.update(response_format="verbose_json", timestamp_granularities=granularities)
-        response = self._request(client, audio, options)
+            options["response_format"] = "verbose_json"
+            if task == TRANSCRIBE:
+                options["timestamp_granularities"] = ["word", "segment"] if words else ["segment"]
+        response = self._request(client, audio, options, task=task)
         segments = [
             Segment(start=s.start, end=s.end, text=s.text.strip()) for s in (getattr(response, "segments", None) or [])
         ]
@@ -262,12 +292,11 @@ class OpenAIEngine:
             segments = _with_words(segments, getattr(response, "words", None) or [])
         return response.text.strip(), segments
 
-    def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any]) -> Any:
+    def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any], *, task: str = TRANSCRIBE) -> Any:
+        endpoint = client.audio.translations if task == TRANSLATE else client.audio.transcriptions
         try:
             with audio.open("rb") as file:
-                return client.audio.transcriptions.create(
-                    model=self.model, file=(audio.name, file, "audio/mpeg"), **options
-                )
+                return endpoint.create(model=self.model, file=(audio.name, file, "audio/mpeg"), **options)
         except openai.APIStatusError as exc:
             raise _status_error(exc) from exc
         except openai.APITimeoutError as exc:
