@@ -20,7 +20,7 @@ class Transcript:
     # when the model gave no timestamps.
     segments: list[dict[str, Any]] | None
     duration_seconds: Decimal
-    language: str  # the ISO-639-1 code asked for; empty when it was detected (not recorded)
+    language: str  # the ISO-639-1 code asked for, else the one detected ("" when the model does not say)
     task: str = "transcribe"  # or "translate": the text is in English
 
 

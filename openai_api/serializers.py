@@ -239,7 +239,9 @@ class OpenAIWordSerializer(serializers.Serializer):
 
 class OpenAITranscriptionVerboseSerializer(serializers.Serializer):
     task = serializers.ChoiceField(choices=TASKS)
-    language = serializers.CharField(help_text="The ISO-639-1 code asked for; empty when it was detected.")
+    language = serializers.CharField(
+        help_text="ISO-639-1 code: the one asked for, else the one detected (empty when the model does not say)."
+    )
     duration = serializers.FloatField(help_text="Seconds.")
     text = serializers.CharField()
     segments = OpenAISegmentSerializer(

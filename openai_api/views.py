@@ -333,7 +333,7 @@ def _transcript(job: Transcription) -> Transcript:
         text=job.text,
         segments=job.segments,
         duration_seconds=job.audio_duration_seconds,
-        language=job.language,
+        language=job.spoken_language,
         task=job.task,
     )
 

@@ -49,7 +49,13 @@ class Transcription(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     task = models.CharField(max_length=16, choices=Task.choices, default=Task.TRANSCRIBE)
+    # The language asked for ("" to detect it), what detection found, and how sure it was (0-1;
+    # null when asked for, or when the model does not say). A job asked to detect it fails
+    # (`language_uncertain`) when detection is less sure than `language_confidence_threshold`.
     language = models.CharField(max_length=16, blank=True)
+    detected_language = models.CharField(max_length=16, blank=True)
+    language_probability = models.FloatField(null=True, blank=True)
+    language_confidence_threshold = models.FloatField(null=True, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
     speaker_labels = models.BooleanField(default=False)
     speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -108,3 +114,8 @@ class Transcription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audio_filename or 'deleted transcript'} ({self.status})"
+
+    @property
+    def spoken_language(self) -> str:
+        """The language of the speech: the one asked for, else the one detected ("" until known)."""
+        return self.language or self.detected_language

@@ -119,6 +119,7 @@ def transcription_create(
     source: str = Transcription.Source.API,
     task: str = Transcription.Task.TRANSCRIBE,
     language: str = "",
+    language_confidence_threshold: float | None = None,
     timestamps: str = Transcription.Timestamps.SEGMENT,
     speaker_labels: bool = False,
     speakers_expected: int | None = None,
@@ -140,7 +141,9 @@ def transcription_create(
     speakers there are); a `model` named (one of `transcription_models()`) is never swapped for
     another. `task="translate"` gives the text in English, on the model of the engine that
     translates (with words or speakers only where that model gives them). `webhook_url` is told
-    when the job completes or fails. `source` records the way in.
+    when the job completes or fails. `source` records the way in. Without `language` the job
+    records the language detected; `language_confidence_threshold` (0-1) fails it, nothing charged,
+    when detection is less sure than that (an engine that does not say how sure: `UnsupportedOption`).
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
     `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
@@ -161,6 +164,13 @@ def transcription_create(
     )
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
+    if language_confidence_threshold is not None:
+        if language:
+            raise UnsupportedOption("A language confidence threshold is for a language to detect: give no language.")
+        if not engine.gives_language_probability:
+            raise UnsupportedOption(
+                f"The {engine.name} speech-to-text engine does not say how sure it is of the language it detects."
+            )
     if webhook_url:
         webhook_url_check(url=webhook_url)
     minutes = billable_minutes(audio_file.duration_seconds)
@@ -180,6 +190,7 @@ def transcription_create(
                 audio_duration_seconds=audio_file.duration_seconds,
                 task=task,
                 language=language,
+                language_confidence_threshold=language_confidence_threshold,
                 timestamps=timestamps,
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
@@ -347,6 +358,7 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
                 path=path,
                 language=job.language or None,
                 task=job.task,
+                min_language_probability=job.language_confidence_threshold,
                 words=job.timestamps == Transcription.Timestamps.WORD,
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
@@ -441,6 +453,8 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             status=Status.COMPLETED,
             text=result.text,
             segments=None if result.segments is None else [segment.as_dict() for segment in result.segments],
+            detected_language=result.language,
+            language_probability=result.language_probability,
             speaker_count=_speaker_count(result),
             progress=100,
             completed_at=now,
@@ -647,6 +661,7 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
         audio_file_id=transcription.audio_file_id,
         task=transcription.task,
         language=transcription.language,
+        language_confidence_threshold=transcription.language_confidence_threshold,
         timestamps=transcription.timestamps,
         speaker_labels=transcription.speaker_labels,
         speakers_expected=transcription.speakers_expected,

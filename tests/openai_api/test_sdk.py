@@ -170,7 +170,8 @@ def test_verbose_json_has_segments_and_words(client, user, speech_wav, fake):
     )
 
     job = Transcription.objects.get(user=user)
-    assert (result.task, result.language, result.duration) == ("transcribe", "", float(job.audio_duration_seconds))
+    # The language whisper-1 named ("english"), as the job records it.
+    assert (result.task, result.language, result.duration) == ("transcribe", "en", float(job.audio_duration_seconds))
     assert [(segment.id, segment.text) for segment in result.segments] == [
         (0, "First half of chunk-000.mp3."),
         (1, "Second half of chunk-000.mp3."),

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from tests.transcriptions.conftest import PAUSE_SECONDS, ffprobe_duration
 from tests.transcriptions.fake_openai import Reply, error, transcript
 from transcriptions.engines import EngineRejected, EngineUnavailable, get_engine
-from transcriptions.engines.local import LocalEngine
+from transcriptions.engines.languages import WHISPER_LANGUAGES, language_code
+from transcriptions.engines.local import _LANGUAGE_CODES, LocalEngine
 from transcriptions.engines.media import Silence, plan_chunks
 from transcriptions.engines.openai import MAX_CHUNK_SECONDS, OpenAIEngine, _letter
 
@@ -180,6 +181,36 @@ def test_openai_translates_neither_with_word_timings_nor_speaker_labels(fake_ope
             path=speech_wav, language=None, words=False, on_progress=print, task="translate"
         )
     assert fake_openai.requests == []
+
+
+def test_the_language_whisper_names_is_recorded_by_its_code_the_one_heard_longest(fake_openai, three_minutes_mp3):
+    def french_first(request):
+        reply = transcript(request)
+        if request.filename == "chunk-000.mp3":
+            reply.body["language"] = "french"
+        return reply
+
+    fake_openai.respond = french_first
+    engine = openai_engine(fake_openai, chunk_seconds=60, concurrency=2)
+
+    detected, _ = transcribe(engine, three_minutes_mp3)
+    given, _ = transcribe(engine, three_minutes_mp3, language="fr")
+
+    assert (detected.language, detected.language_probability) == ("en", None)  # 3 chunks of 4 heard "english"
+    assert (given.language, given.language_probability) == ("", None)  # asked for, not detected
+    assert all("language" not in request.fields for request in fake_openai.requests[:4])
+
+
+def test_every_whisper_language_name_has_its_code():
+    assert set(WHISPER_LANGUAGES) == set(_LANGUAGE_CODES)
+    assert [language_code(name) for name in ("english", "Hindi", "castilian", "en", "klingon", None)] == [
+        "en",
+        "hi",
+        "es",
+        "en",
+        "",
+        "",
+    ]
 
 
 def test_a_rate_limited_request_is_retried(fake_openai, speech_wav):

@@ -59,6 +59,10 @@ class Segment:
 class EngineResult:
     text: str
     segments: list[Segment] | None  # None when the model gives no timestamps
+    # When no language was given: the one detected (ISO-639-1), "" when the model does not say (or
+    # heard no speech); and how sure it is (0-1), None when the model does not say.
+    language: str = ""
+    language_probability: float | None = None
 
 
 class EngineError(Exception):
@@ -83,6 +87,12 @@ class EngineRejected(EngineError):
     code = "transcription_rejected"
 
 
+class LanguageUncertain(EngineError):
+    """The language was to be detected, and the model was less sure of it than the request asked."""
+
+    code = "language_uncertain"
+
+
 class Engine(Protocol):
     name: str
     model: str
@@ -102,6 +112,11 @@ class Engine(Protocol):
         """This engine's variant that labels speakers (another model); None if it has none."""
         ...
 
+    @property
+    def gives_language_probability(self) -> bool:
+        """Whether it says how sure it is of the language it detects (and so can be held to a minimum)."""
+        ...
+
     def for_translation(self, *, words: bool) -> "Engine | None":
         """This engine, or its variant that translates speech to English (another model), with word
         timings when `words`; None if it cannot."""
@@ -117,8 +132,12 @@ class Engine(Protocol):
         speakers: bool = False,
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
+        min_language_probability: float | None = None,
     ) -> EngineResult:
-        """`task` TRANSLATE (only on an engine from `for_translation`) gives the text in English;
-        `speakers` (only on an engine from `for_speakers`) labels each segment with its speaker;
-        `speakers_expected` is the caller's guess of how many there are."""
+        """Without `language`, the result says the language detected. `min_language_probability`
+        (only on an engine that `gives_language_probability`, without `language`) raises
+        `LanguageUncertain` as soon as detection is less sure than that. `task` TRANSLATE (only on
+        an engine from `for_translation`) gives the text in English; `speakers` (only on an engine
+        from `for_speakers`) labels each segment with its speaker; `speakers_expected` is the
+        caller's guess of how many there are."""
         ...

@@ -33,6 +33,7 @@ from transcriptions.engines.base import (
     Segment,
     Word,
 )
+from transcriptions.engines.languages import language_code
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,9 @@ MIN_TAIL_SECONDS = 2.0
 PROMPT_TAIL_CHARS = 200
 
 
-# A chunk's text, and its segments on the chunk's own clock.
-ChunkResult = tuple[str, list[Segment]]
+# A chunk's text, its segments on the chunk's own clock, and the language the model heard in it
+# ("" when it does not say).
+ChunkResult = tuple[str, list[Segment], str]
 # The model that gives word timings: a request for them uses it whatever is configured.
 WORDS_MODEL = "whisper-1"
 # The one model of OpenAI's translations endpoint (speech in any language to English text). OpenAI
@@ -125,6 +127,11 @@ class OpenAIEngine:
         engine.model = SPEAKERS_MODEL
         return engine
 
+    @property
+    def gives_language_probability(self) -> bool:
+        """OpenAI names the language it heard (`verbose_json`), never how sure it is."""
+        return False
+
     def for_translation(self, *, words: bool) -> "OpenAIEngine | None":
         """OpenAI translates with whisper-1 only (an OpenAI-compatible server's Whisper model too),
         through an endpoint that times segments but not words, and labels no speakers."""
@@ -146,7 +153,10 @@ class OpenAIEngine:
         speakers: bool = False,
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
+        min_language_probability: float | None = None,
     ) -> EngineResult:
+        if min_language_probability is not None:
+            raise EngineRejected("OpenAI does not say how sure it is of the language it detects.")
         if task == TRANSLATE and self.for_translation(words=words) is not self:
             raise EngineRejected(f"The model {self.model} cannot translate.")
         with (
@@ -172,7 +182,10 @@ class OpenAIEngine:
                 results = self._transcribe_chunks(
                     client, decoded, chunks, language, words, task, Path(workdir), on_progress
                 )
-        return _stitch(chunks, results, with_segments=self.gives_segments)
+        result = _stitch(chunks, results, with_segments=self.gives_segments)
+        if language:  # asked for, not detected
+            return replace(result, language="")
+        return result
 
     def _transcribe_speakers(
         self,
@@ -217,7 +230,7 @@ class OpenAIEngine:
                 if clip is not None:
                     path = media.encode_chunk(decoded, clip, workdir / f"speaker-{letter}{media.CHUNK_SUFFIX}")
                     references[letter] = "data:audio/mpeg;base64," + base64.b64encode(path.read_bytes()).decode()
-            results.append((response.text.strip(), segments))
+            results.append((response.text.strip(), segments, language_code(getattr(response, "language", None))))
             on_progress((chunk.index + 1) / len(chunks))
         return results
 
@@ -290,7 +303,7 @@ class OpenAIEngine:
         ]
         if words:
             segments = _with_words(segments, getattr(response, "words", None) or [])
-        return response.text.strip(), segments
+        return response.text.strip(), segments, language_code(getattr(response, "language", None))
 
     def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any], *, task: str = TRANSCRIBE) -> Any:
         endpoint = client.audio.translations if task == TRANSLATE else client.audio.transcriptions
@@ -352,12 +365,18 @@ def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejec
 
 def _stitch(chunks: list[media.Chunk], results: list[ChunkResult], *, with_segments: bool) -> EngineResult:
     """Texts joined in order; segment times moved from each chunk's clock to the recording's."""
-    text = " ".join(chunk_text for chunk_text, _ in results if chunk_text)
+    text = " ".join(chunk_text for chunk_text, _, _ in results if chunk_text)
+    # The recording's language: the one heard over the most audio.
+    heard: dict[str, float] = {}
+    for chunk, (_, _, language) in zip(chunks, results, strict=True):
+        if language:
+            heard[language] = heard.get(language, 0.0) + chunk.duration
+    language = max(heard, key=heard.__getitem__) if heard else ""
     if not with_segments:
-        return EngineResult(text=text, segments=None)
+        return EngineResult(text=text, segments=None, language=language)
     segments = [
         segment.shifted(chunk.start)
-        for chunk, (_, chunk_segments) in zip(chunks, results, strict=True)
+        for chunk, (_, chunk_segments, _) in zip(chunks, results, strict=True)
         for segment in chunk_segments
     ]
-    return EngineResult(text=text, segments=segments)
+    return EngineResult(text=text, segments=segments, language=language)
