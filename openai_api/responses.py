@@ -20,7 +20,8 @@ class Transcript:
     # when the model gave no timestamps.
     segments: list[dict[str, Any]] | None
     duration_seconds: Decimal
-    language: str  # the ISO-639-1 code asked for; empty when it was detected (not recorded)
+    language: str  # the ISO-639-1 code asked for, else the one detected ("" when the model does not say)
+    task: str = "transcribe"  # or "translate": the text is in English
 
 
 def usage(duration_seconds: Decimal) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def verbose_json_body(transcript: Transcript, *, segments: bool = True, words: b
     `start`, `end` and `text`; the decoder statistics OpenAI adds (`tokens`, `avg_logprob`,
     `compression_ratio`, `no_speech_prob`, `seek`, `temperature`) are not kept, so not made up."""
     body: dict[str, Any] = {
-        "task": "transcribe",
+        "task": transcript.task,
         "language": transcript.language,
         "duration": float(transcript.duration_seconds),
         "text": transcript.text,
@@ -62,7 +63,7 @@ def verbose_json_body(transcript: Transcript, *, segments: bool = True, words: b
 def diarized_json_body(transcript: Transcript) -> dict[str, Any]:
     """Segments with the speaker's label (`A`, `B`, ... in order of first appearance)."""
     return {
-        "task": "transcribe",
+        "task": transcript.task,
         "duration": float(transcript.duration_seconds),
         "text": transcript.text,
         "segments": [

@@ -2,6 +2,8 @@
 
 from typing import Any, Literal
 
+from rest_framework.serializers import Serializer
+
 from config.schema import AutoSchema
 from openai_api.serializers import (
     OpenAIErrorSerializer,
@@ -34,7 +36,7 @@ class OpenAIAutoSchema(AutoSchema):
 class TranscriptionSchema(OpenAIAutoSchema):
     """A transcription's JSON answer has the shape its `response_format` asks for: any of three."""
 
-    shapes = (
+    shapes: tuple[type[Serializer], ...] = (
         OpenAITranscriptionSerializer,
         OpenAITranscriptionVerboseSerializer,
         OpenAITranscriptionDiarizedSerializer,
@@ -45,3 +47,9 @@ class TranscriptionSchema(OpenAIAutoSchema):
         refs = [self.resolve_serializer(shape(), direction).ref for shape in self.shapes]
         responses["200"]["content"]["application/json"]["schema"] = {"anyOf": refs}
         return responses
+
+
+class TranslationSchema(TranscriptionSchema):
+    """A translation's JSON answer: `json` or `verbose_json` (no speakers)."""
+
+    shapes = (OpenAITranscriptionSerializer, OpenAITranscriptionVerboseSerializer)

@@ -12,8 +12,9 @@ from openai_api.errors import UnknownParameter, UnsupportedParameter
 from transcriptions.serializers import language_field
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+TRANSLATION_FORMATS = ["json", "text", "srt", "verbose_json", "vtt"]
 GRANULARITIES = ["word", "segment"]
-TASKS = ["transcribe"]
+TASKS = ["transcribe", "translate"]
 # Constants of OpenAI's shapes (each named in the schema by ENUM_NAME_OVERRIDES, apart from /api's enums).
 USAGE_TYPES = ["duration"]
 SEGMENT_TYPES = ["transcript.text.segment"]
@@ -24,7 +25,7 @@ TIMED_FORMATS = frozenset({"srt", "verbose_json", "vtt", "diarized_json"})
 STREAMED_FORMATS = frozenset({"json", "text"})
 # Fields that take several values, sent as `name[]` (OpenAI's SDKs) or `name`; parsed under `name[]`.
 LIST_FIELDS = ("timestamp_granularities", "known_speaker_names", "known_speaker_references", "include")
-# Fields of OpenAI's request (for its gpt-transcribe model) that no engine here serves yet.
+# Fields of OpenAI's transcription request (for its gpt-transcribe model) that no engine here serves yet.
 NOT_SERVED = {
     "keywords": "Keywords are not served yet.",
     "keywords[]": "Keywords are not served yet.",
@@ -33,31 +34,30 @@ NOT_SERVED = {
 }
 
 
-class OpenAITranscriptionInputSerializer(serializers.Serializer):
-    """`POST /v1/audio/transcriptions`, multipart."""
-
-    file = serializers.FileField(
+def _file_field() -> serializers.FileField:
+    return serializers.FileField(
         help_text="The audio: FLAC, MP3, MP4/M4A, Ogg, WAV or WebM, up to `MAX_UPLOAD_MB` and `MAX_AUDIO_MINUTES` "
         "(beyond OpenAI's 25 MB and 1,400 s; long audio is cut at pauses and sent in pieces)."
     )
-    model = serializers.CharField(
+
+
+def _model_field() -> serializers.CharField:
+    return serializers.CharField(
         max_length=100,
         help_text="A model of `GET /v1/models`: `whisper-1` is this server's default engine, whatever it is.",
     )
-    language = language_field()
-    prompt = serializers.CharField(
+
+
+def _prompt_field() -> serializers.CharField:
+    return serializers.CharField(
         required=False,
         allow_blank=True,
         help_text="Not served yet: a non-empty prompt is refused (400 `unsupported_parameter`).",
     )
-    response_format = serializers.ChoiceField(
-        choices=RESPONSE_FORMATS,
-        default="json",
-        help_text="`json` (text and usage), `text`, `srt`, `vtt`, `verbose_json` (segments, and words when asked), "
-        "`diarized_json` (segments with speakers: the OpenAI engine only). Formats with timestamps need a model "
-        "that gives them.",
-    )
-    temperature = serializers.FloatField(
+
+
+def _temperature_field() -> serializers.FloatField:
+    return serializers.FloatField(
         required=False,
         default=0.0,
         min_value=0.0,
@@ -65,6 +65,54 @@ class OpenAITranscriptionInputSerializer(serializers.Serializer):
         help_text="Only 0 is served: decoding starts at temperature 0 and raises it only where it fails, which is "
         "what OpenAI's 0 means. Any other value is refused (400 `unsupported_value`).",
     )
+
+
+class _AudioInputChecks:
+    """What OpenAI's transcription and translation requests check alike."""
+
+    def validate_prompt(self, value: str) -> str:
+        if value:
+            raise serializers.ValidationError("Prompts are not served yet; send none.", code="unsupported_parameter")
+        return value
+
+    def validate_temperature(self, value: float) -> float:
+        if value != 0:
+            raise serializers.ValidationError(
+                "Only 0 is served (decoding starts at 0 and raises it only where it fails).", code="unsupported_value"
+            )
+        return value
+
+
+class OpenAITranslationInputSerializer(_AudioInputChecks, serializers.Serializer):
+    """`POST /v1/audio/translations`, multipart: speech in any language, its text in English."""
+
+    file = _file_field()
+    model = _model_field()
+    prompt = _prompt_field()
+    response_format = serializers.ChoiceField(
+        choices=TRANSLATION_FORMATS,
+        default="json",
+        help_text="`json` (text and usage), `text`, `srt`, `vtt`, `verbose_json` (segments). Formats with "
+        "timestamps need a model that gives them.",
+    )
+    temperature = _temperature_field()
+
+
+class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializer):
+    """`POST /v1/audio/transcriptions`, multipart."""
+
+    file = _file_field()
+    model = _model_field()
+    language = language_field()
+    prompt = _prompt_field()
+    response_format = serializers.ChoiceField(
+        choices=RESPONSE_FORMATS,
+        default="json",
+        help_text="`json` (text and usage), `text`, `srt`, `vtt`, `verbose_json` (segments, and words when asked), "
+        "`diarized_json` (segments with speakers: the OpenAI engine only). Formats with timestamps need a model "
+        "that gives them.",
+    )
+    temperature = _temperature_field()
     timestamp_granularities = serializers.ListField(
         child=serializers.ChoiceField(choices=GRANULARITIES),
         required=False,
@@ -107,18 +155,6 @@ class OpenAITranscriptionInputSerializer(serializers.Serializer):
             fields[f"{name}[]"] = fields.pop(name)
         return fields
 
-    def validate_prompt(self, value: str) -> str:
-        if value:
-            raise serializers.ValidationError("Prompts are not served yet; send none.", code="unsupported_parameter")
-        return value
-
-    def validate_temperature(self, value: float) -> float:
-        if value != 0:
-            raise serializers.ValidationError(
-                "Only 0 is served (decoding starts at 0 and raises it only where it fails).", code="unsupported_value"
-            )
-        return value
-
     def validate_chunking_strategy(self, value: str) -> str:
         if value != "auto":
             raise serializers.ValidationError(
@@ -146,14 +182,16 @@ class OpenAITranscriptionInputSerializer(serializers.Serializer):
         return attrs
 
 
-def form_data(data: object) -> QueryDict:
-    """The request's fields under the names the serializer knows (`name[]` for lists, whichever
+def form_data(
+    data: object, serializer_class: type[serializers.Serializer] = OpenAITranscriptionInputSerializer
+) -> QueryDict:
+    """The request's fields under the names `serializer_class` knows (`name[]` for lists, whichever
     way they were sent). Raises `UnknownParameter` naming a field OpenAI's API does not have (or a
     `chunking_strategy[...]` object, which is not served), and `ValidationError` for a single-valued
     field sent twice."""
     if not isinstance(data, QueryDict):  # multipart is always parsed to one
         raise serializers.ValidationError("Send the request as multipart/form-data.")
-    known = set(OpenAITranscriptionInputSerializer().fields)
+    known = set(serializer_class().fields)
     normalised = QueryDict(mutable=True)
     for name, values in data.lists():
         key = f"{name}[]" if name in LIST_FIELDS else name
@@ -161,7 +199,7 @@ def form_data(data: object) -> QueryDict:
             raise UnknownParameter(
                 'chunking_strategy: only "auto" is served; a server_vad object is not.', param="chunking_strategy"
             )
-        if name in NOT_SERVED:
+        if name in NOT_SERVED and serializer_class is OpenAITranscriptionInputSerializer:
             raise UnsupportedParameter(f"{name}: {NOT_SERVED[name]}", param=name)
         if key not in known:
             raise UnknownParameter(f"Unrecognized request argument supplied: {name}.", param=name)
@@ -201,7 +239,9 @@ class OpenAIWordSerializer(serializers.Serializer):
 
 class OpenAITranscriptionVerboseSerializer(serializers.Serializer):
     task = serializers.ChoiceField(choices=TASKS)
-    language = serializers.CharField(help_text="The ISO-639-1 code asked for; empty when it was detected.")
+    language = serializers.CharField(
+        help_text="ISO-639-1 code: the one asked for, else the one detected (empty when the model does not say)."
+    )
     duration = serializers.FloatField(help_text="Seconds.")
     text = serializers.CharField()
     segments = OpenAISegmentSerializer(

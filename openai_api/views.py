@@ -18,6 +18,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.authentication import signed_in_user
@@ -46,13 +47,14 @@ from openai_api.responses import (
     stream_events,
     verbose_json_body,
 )
-from openai_api.schema import OpenAIAutoSchema, TranscriptionSchema
+from openai_api.schema import OpenAIAutoSchema, TranscriptionSchema, TranslationSchema
 from openai_api.serializers import (
     TIMED_FORMATS,
     OpenAIModelListSerializer,
     OpenAIModelSerializer,
     OpenAITranscriptionInputSerializer,
     OpenAITranscriptionSerializer,
+    OpenAITranslationInputSerializer,
     form_data,
 )
 from openai_api.waiting import is_active, job_states, job_wait
@@ -168,7 +170,11 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
     def post(self, request: Request) -> HttpResponseBase:
         """Transcribe an audio file, as OpenAI's `POST /v1/audio/transcriptions` does, paid from your
         wallet (demo minutes first) and listed in /api/transcriptions/ with `source` `openai`."""
-        params = OpenAITranscriptionInputSerializer(data=form_data(request.data))
+        return self.serve(request, OpenAITranscriptionInputSerializer, task=Transcription.Task.TRANSCRIBE)
+
+    def serve(self, request: Request, fields: type[Serializer], *, task: str) -> HttpResponseBase:
+        """One request of OpenAI's audio API (its `fields`), as a job doing `task`."""
+        params = fields(data=form_data(request.data, fields))
         params.is_valid(raise_exception=True)
         options = params.validated_data
         model = openai_model(options["model"])
@@ -177,10 +183,10 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
         key = _idempotency_key(request)
         job = transcription_by_idempotency_key(user=user, key=key) if key else None
         if job is None:
-            job = _transcribe(user=user, model=model, options=options, idempotency_key=key)
+            job = _transcribe(user=user, model=model, options=options, task=task, idempotency_key=key)
         elif job.source != Transcription.Source.OPENAI:
             raise IdempotencyKeyReused("This Idempotency-Key was already used for a request to /api/.")
-        if options["stream"] and job.status != Transcription.Status.FAILED:  # one that failed already is an error
+        if options.get("stream") and job.status != Transcription.Status.FAILED:  # one that failed is an error
             response: HttpResponseBase = StreamingHttpResponse(_event_stream(job), content_type=sse.CONTENT_TYPE)
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
@@ -190,6 +196,57 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
         return response
 
 
+class TranslationView(TranscriptionView):
+    schema = TranslationSchema()
+
+    @extend_schema(
+        operation_id="v1_audio_translations_create",
+        request={"multipart/form-data": OpenAITranslationInputSerializer},
+        parameters=[
+            idempotency_key_parameter(
+                description="Sending a request again with the same key makes no second job: it waits for the "
+                "first one's job and answers from it.",
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenAITranscriptionSerializer, description="`json` or `verbose_json`, as `response_format` asks."
+            ),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`text`, `srt`, `vtt`"),
+            400: OpenApiResponse(
+                description="`missing_required_parameter` (`file`, `model`), `unknown_parameter`, "
+                "`unsupported_parameter`, `unsupported_value`, `invalid_value`, `empty_file`, `unsupported_format`, "
+                "`invalid_audio`, `audio_too_long`, `unsupported_option` (a model that cannot translate, such as "
+                "an English-only offline model): `param` names the field; nothing stored or held"
+            ),
+            404: OpenApiResponse(description="`model_not_found`"),
+            413: OpenApiResponse(description="`file_too_large`: over `MAX_UPLOAD_MB`; nothing stored"),
+            422: OpenApiResponse(
+                description="`transcription_rejected`: the engine refused this audio (nothing charged); "
+                "`idempotency_key_reused`"
+            ),
+            429: OpenApiResponse(
+                description="`insufficient_quota` (type `insufficient_quota`, header `x-should-retry: false`): "
+                "demo minutes and balance do not cover the audio, nothing held; `rate_limit_exceeded` (type "
+                "`requests`, with `Retry-After`)"
+            ),
+            503: OpenApiResponse(
+                description="`transcription_engine_unavailable`, `transcription_queue_unavailable`, "
+                "`transcription_storage_unavailable`, `storage_unavailable`, `service_unavailable`: nothing charged"
+            ),
+            504: OpenApiResponse(
+                description="`transcription_still_running` (header `x-should-retry: false`, with "
+                "`transcription_id`): the job outlived `OPENAI_API_WAIT_SECONDS`; it goes on and is charged when "
+                "it completes: find it in /api/transcriptions/"
+            ),
+        },
+    )
+    def post(self, request: Request) -> HttpResponseBase:
+        """Translate speech in any language to English text, as OpenAI's `POST /v1/audio/translations`
+        does: a job with `task` `translate`, paid and listed like a transcription."""
+        return self.serve(request, OpenAITranslationInputSerializer, task=Transcription.Task.TRANSLATE)
+
+
 def _refuse_what_the_model_cannot_do(model: OpenAIModel, options: dict) -> None:
     response_format = options["response_format"]
     if response_format in TIMED_FORMATS and not model.gives_segments:
@@ -197,24 +254,27 @@ def _refuse_what_the_model_cannot_do(model: OpenAIModel, options: dict) -> None:
             f"The model `{model.id}` gives no timestamps here: ask for `json` or `text`, or a model that does.",
             param="response_format",
         )
-    if model.labels_speakers and "word" in options["timestamp_granularities[]"]:
+    if model.labels_speakers and "word" in options.get("timestamp_granularities[]", []):
         raise UnsupportedParameter(
             f"The model `{model.id}` labels speakers and times no words.", param="timestamp_granularities[]"
         )
 
 
-def _transcribe(*, user: User, model: OpenAIModel, options: dict, idempotency_key: str | None) -> Transcription:
+def _transcribe(
+    *, user: User, model: OpenAIModel, options: dict, task: str, idempotency_key: str | None
+) -> Transcription:
     """Store the upload as an audio file of the user's and request its job. A refusal of the job
     (quota, option, language) deletes the file again: nothing is left behind."""
     upload = options["file"]
     audio_file = audio_file_create(user=user, file=upload, original_filename=upload.name)
-    words = "word" in options["timestamp_granularities[]"]
+    words = "word" in options.get("timestamp_granularities[]", [])
     try:
         job, created = transcription_create(
             user=user,
             audio_file_id=audio_file.pk,
             model=model.model,
             source=Transcription.Source.OPENAI,
+            task=task,
             language=options.get("language", "").lower(),
             timestamps=Transcription.Timestamps.WORD if words else Transcription.Timestamps.SEGMENT,
             speaker_labels=model.labels_speakers or options["response_format"] == "diarized_json",
@@ -257,7 +317,7 @@ def _answer(job: Transcription, *, response_format: str, options: dict) -> HttpR
         return HttpResponse(document.content, content_type="text/plain; charset=utf-8")
     transcript = _transcript(job)
     if response_format == "verbose_json":
-        granularities = options["timestamp_granularities[]"]
+        granularities = options.get("timestamp_granularities[]", [])
         body = verbose_json_body(
             transcript, segments="segment" in granularities or not granularities, words="word" in granularities
         )
@@ -270,7 +330,11 @@ def _answer(job: Transcription, *, response_format: str, options: dict) -> HttpR
 
 def _transcript(job: Transcription) -> Transcript:
     return Transcript(
-        text=job.text, segments=job.segments, duration_seconds=job.audio_duration_seconds, language=job.language
+        text=job.text,
+        segments=job.segments,
+        duration_seconds=job.audio_duration_seconds,
+        language=job.spoken_language,
+        task=job.task,
     )
 
 
@@ -325,8 +389,5 @@ def _idempotency_key(request: Request) -> str | None:
 @csrf_exempt  # a POST to a URL that does not exist is a 404, not a CSRF failure
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any other `/v1` URL, as OpenAI answers one."""
-    if request.path.rstrip("/") == "/v1/audio/translations":
-        message = "Translations are not served yet: POST /v1/audio/transcriptions transcribes in the spoken language."
-    else:
-        message = f"Invalid URL ({request.method} {request.path})."
+    message = f"Invalid URL ({request.method} {request.path})."
     return JsonResponse(error_body(message=message, type="invalid_request_error", code="unknown_url"), status=404)

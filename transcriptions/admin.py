@@ -70,13 +70,25 @@ class TranscriptionAdmin(admin.ModelAdmin):
         "user",
         "status",
         "source",
+        "task",
+        "spoken_language",
+        "language_probability",
         "engine",
         "error_code",
         "billable_minutes",
         money("amount"),
         "created_at",
     ]
-    list_filter = ["status", "source", "engine", "error_code", ("deleted_at", admin.EmptyFieldListFilter), "created_at"]
+    list_filter = [
+        "status",
+        "source",
+        "task",
+        "detected_language",
+        "engine",
+        "error_code",
+        ("deleted_at", admin.EmptyFieldListFilter),
+        "created_at",
+    ]
     # Not the text: a substring search through every transcript reads the whole table, and
     # support looks jobs up by who, which file or which id.
     search_fields = ["=id", "audio_filename", "user__email"]

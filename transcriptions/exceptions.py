@@ -113,6 +113,15 @@ class TranscriptionRejected(DomainError):
     default_detail = "This audio could not be transcribed. Nothing was charged."
 
 
+class LanguageUncertain(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "language_uncertain"
+    default_detail = (
+        "The language was detected with less confidence than `language_confidence_threshold` asks. "
+        "Nothing was charged; give the `language`, or a lower threshold."
+    )
+
+
 class TranscriptionFailed(DomainError):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     code = "transcription_failed"
@@ -149,6 +158,7 @@ FAILURES: dict[str, type[DomainError]] = {
         TranscriptionQueueUnavailable,
         TranscriptionStorageUnavailable,
         TranscriptionRejected,
+        LanguageUncertain,
         TranscriptionFailed,
     )
 }

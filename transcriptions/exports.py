@@ -65,7 +65,9 @@ def _json_document(transcription: Transcription) -> dict[str, Any]:
         "id": str(transcription.pk),
         "audio_filename": transcription.audio_filename,
         "audio_duration_seconds": str(transcription.audio_duration_seconds),
-        "language": transcription.language,
+        "task": transcription.task,
+        "language": transcription.spoken_language,
+        "language_probability": transcription.language_probability,
         "timestamps": transcription.timestamps,
         "speaker_labels": transcription.speaker_labels,
         "speaker_count": transcription.speaker_count,
@@ -146,7 +148,9 @@ CSV_FIELDS = [
     "audio_duration_seconds",
     "status",
     "source",
+    "task",
     "language",
+    "language_probability",
     "speaker_count",
     "engine",
     "model",
@@ -178,13 +182,18 @@ def _cell(value) -> str:
 _TIME = serializers.DateTimeField()
 
 
+def _csv_value(transcription: Transcription, field: str):
+    # The language column is the speech's, asked for or detected.
+    return transcription.spoken_language if field == "language" else getattr(transcription, field)
+
+
 def transcription_csv_lines(*, queryset: QuerySet[Transcription]) -> Iterator[str]:
     """The CSV, a few hundred rows at a time: UTF-8 with a byte-order mark so spreadsheets read
     it as UTF-8, cells that would run as formulas defused with a leading apostrophe."""
     writer = csv.writer(_Line())
     lines = ["\ufeff" + writer.writerow(CSV_FIELDS)]
-    for transcription in transcription_iter_batched(queryset=queryset, fields=CSV_FIELDS):
-        lines.append(writer.writerow([_cell(getattr(transcription, field)) for field in CSV_FIELDS]))
+    for transcription in transcription_iter_batched(queryset=queryset, fields=[*CSV_FIELDS, "detected_language"]):
+        lines.append(writer.writerow([_cell(_csv_value(transcription, field)) for field in CSV_FIELDS]))
         if len(lines) >= CSV_ROWS_PER_CHUNK:
             yield "".join(lines)
             lines = []

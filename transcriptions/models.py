@@ -33,6 +33,12 @@ class Transcription(models.Model):
         OPENAI = "openai", "OpenAI-compatible API"
         REALTIME = "realtime", "Live session"
 
+    class Task(models.TextChoices):
+        """What the text is: the speech in its own language, or in English."""
+
+        TRANSCRIBE = "transcribe", "Transcribe"
+        TRANSLATE = "translate", "Translate to English"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcriptions")
     audio_file = models.ForeignKey(
@@ -42,7 +48,14 @@ class Transcription(models.Model):
     audio_duration_seconds = models.DecimalField(max_digits=9, decimal_places=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    task = models.CharField(max_length=16, choices=Task.choices, default=Task.TRANSCRIBE)
+    # The language asked for ("" to detect it), what detection found, and how sure it was (0-1;
+    # null when asked for, or when the model does not say). A job asked to detect it fails
+    # (`language_uncertain`) when detection is less sure than `language_confidence_threshold`.
     language = models.CharField(max_length=16, blank=True)
+    detected_language = models.CharField(max_length=16, blank=True)
+    language_probability = models.FloatField(null=True, blank=True)
+    language_confidence_threshold = models.FloatField(null=True, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
     speaker_labels = models.BooleanField(default=False)
     speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -101,3 +114,8 @@ class Transcription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audio_filename or 'deleted transcript'} ({self.status})"
+
+    @property
+    def spoken_language(self) -> str:
+        """The language of the speech: the one asked for, else the one detected ("" until known)."""
+        return self.language or self.detected_language

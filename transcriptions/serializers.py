@@ -17,9 +17,29 @@ def language_field() -> serializers.RegexField:
     )
 
 
+def task_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=Transcription.Task.choices,
+        default=Transcription.Task.TRANSCRIBE,
+        help_text="`transcribe`: the text in the language spoken; `translate`: the text in English, whatever "
+        "the language spoken (OpenAI: whisper-1 is used, without word timings or speaker labels; offline: a "
+        "multilingual model). What the engine cannot do is 400 `unsupported_option`.",
+    )
+
+
 class TranscriptionCreateInputSerializer(serializers.Serializer):
     audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
+    task = task_field()
     language = language_field()
+    language_confidence_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Without `language`: when the language is detected with a probability under this (0-1), the "
+        "job fails with `language_uncertain` and nothing is charged. Offline engine only (OpenAI does not say "
+        "how sure it is: 400 `unsupported_option`).",
+    )
     timestamps = serializers.ChoiceField(
         choices=Transcription.Timestamps.choices,
         default=Transcription.Timestamps.SEGMENT,
@@ -58,6 +78,10 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if attrs.get("speakers_expected") is not None and not attrs.get("speaker_labels"):
             raise serializers.ValidationError({"speakers_expected": ['Only with "speaker_labels": true.']})
+        if attrs.get("language_confidence_threshold") is not None and attrs.get("language"):
+            raise serializers.ValidationError(
+                {"language_confidence_threshold": ["Only when the language is to be detected: give no language."]}
+            )
         return attrs
 
 
@@ -91,7 +115,18 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
         "`realtime` (a live session)."
     )
     progress = serializers.IntegerField(help_text="0-100, from the share of the audio done.")
-    language = serializers.CharField()
+    task = serializers.CharField(help_text="`transcribe`, or `translate`: the text is in English.")
+    language = serializers.CharField(
+        source="spoken_language",
+        help_text="ISO-639-1 code of the speech: the one asked for, else the one detected (empty until the job "
+        "has run, or when the model does not say).",
+    )
+    language_probability = serializers.FloatField(
+        allow_null=True,
+        help_text="0-1: how sure detection was of `language`; null when you gave the language or the model does "
+        "not say (OpenAI).",
+    )
+    language_confidence_threshold = serializers.FloatField(allow_null=True)
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
     speaker_labels = serializers.BooleanField()
     speakers_expected = serializers.IntegerField(allow_null=True)

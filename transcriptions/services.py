@@ -117,7 +117,9 @@ def transcription_create(
     audio_file_id: UUID | str,
     model: str = "",
     source: str = Transcription.Source.API,
+    task: str = Transcription.Task.TRANSCRIBE,
     language: str = "",
+    language_confidence_threshold: float | None = None,
     timestamps: str = Transcription.Timestamps.SEGMENT,
     speaker_labels: bool = False,
     speakers_expected: int | None = None,
@@ -137,7 +139,11 @@ def transcription_create(
     `timestamps="word"` asks for word timings, which may pick another model of the engine (the job
     records which), and so may `speaker_labels` (with `speakers_expected`, a guess of how many
     speakers there are); a `model` named (one of `transcription_models()`) is never swapped for
-    another. `webhook_url` is told when the job completes or fails. `source` records the way in.
+    another. `task="translate"` gives the text in English, on the model of the engine that
+    translates (with words or speakers only where that model gives them). `webhook_url` is told
+    when the job completes or fails. `source` records the way in. Without `language` the job
+    records the language detected; `language_confidence_threshold` (0-1) fails it, nothing charged,
+    when detection is less sure than that (an engine that does not say how sure: `UnsupportedOption`).
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
     `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
@@ -150,9 +156,21 @@ def transcription_create(
         if first is not None:
             return _replayed(first, audio_file_id), False
     audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id)
-    engine = _engine_for(model=model, words=timestamps == Transcription.Timestamps.WORD, speaker_labels=speaker_labels)
+    engine = _engine_for(
+        model=model,
+        words=timestamps == Transcription.Timestamps.WORD,
+        speaker_labels=speaker_labels,
+        translate=task == Transcription.Task.TRANSLATE,
+    )
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
+    if language_confidence_threshold is not None:
+        if language:
+            raise UnsupportedOption("A language confidence threshold is for a language to detect: give no language.")
+        if not engine.gives_language_probability:
+            raise UnsupportedOption(
+                f"The {engine.name} speech-to-text engine does not say how sure it is of the language it detects."
+            )
     if webhook_url:
         webhook_url_check(url=webhook_url)
     minutes = billable_minutes(audio_file.duration_seconds)
@@ -163,14 +181,16 @@ def transcription_create(
                 first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
                 if first is not None:
                     return _replayed(first, audio_file_id), False
-            options = {"language": language, "timestamps": timestamps, "speaker_labels": speaker_labels}
+            options = {"task": task, "language": language, "timestamps": timestamps, "speaker_labels": speaker_labels}
             _refuse_duplicate(audio_file=audio_file, options=options, force=force)
             job = Transcription.objects.create(
                 user=user,
                 audio_file=audio_file,
                 audio_filename=audio_file.original_filename,
                 audio_duration_seconds=audio_file.duration_seconds,
+                task=task,
                 language=language,
+                language_confidence_threshold=language_confidence_threshold,
                 timestamps=timestamps,
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
@@ -199,9 +219,9 @@ def transcription_create(
     return job, True
 
 
-def _engine_for(*, model: str, words: bool, speaker_labels: bool) -> Engine:
-    """The engine a job runs on: the named `model`, or the default one's variant for word timings
-    or speaker labels. Raises `UnsupportedModel`, `UnsupportedOption`."""
+def _engine_for(*, model: str, words: bool, speaker_labels: bool, translate: bool = False) -> Engine:
+    """The engine a job runs on: the named `model`, or the default one's variant for word timings,
+    speaker labels or translation. Raises `UnsupportedModel`, `UnsupportedOption`."""
     if words and speaker_labels:
         raise UnsupportedOption("Word timings and speaker labels come from different models: ask for one of them.")
     if model and model not in {choice.name for choice in transcription_models()}:
@@ -221,6 +241,14 @@ def _engine_for(*, model: str, words: bool, speaker_labels: bool) -> Engine:
         engine = speaker_engine
     elif model and _labels_speakers(engine):
         raise UnsupportedOption(f"The model {model} labels speakers: ask for speaker labels with it.")
+    if translate:
+        translating = engine.for_translation(words=words)
+        if translating is None:
+            with_what = " with speaker labels" if speaker_labels else " with word timings" if words else ""
+            raise UnsupportedOption(f"The model {engine.model} cannot translate to English{with_what}.")
+        if model and translating.model != model:
+            raise UnsupportedOption(f"The model {model} does not translate; {translating.model} does.")
+        engine = translating
     return engine
 
 
@@ -329,6 +357,8 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
             result = engine.transcribe(
                 path=path,
                 language=job.language or None,
+                task=job.task,
+                min_language_probability=job.language_confidence_threshold,
                 words=job.timestamps == Transcription.Timestamps.WORD,
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
@@ -423,6 +453,8 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             status=Status.COMPLETED,
             text=result.text,
             segments=None if result.segments is None else [segment.as_dict() for segment in result.segments],
+            detected_language=result.language,
+            language_probability=result.language_probability,
             speaker_count=_speaker_count(result),
             progress=100,
             completed_at=now,
@@ -627,7 +659,9 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
     job, _ = transcription_create(
         user=transcription.user,
         audio_file_id=transcription.audio_file_id,
+        task=transcription.task,
         language=transcription.language,
+        language_confidence_threshold=transcription.language_confidence_threshold,
         timestamps=transcription.timestamps,
         speaker_labels=transcription.speaker_labels,
         speakers_expected=transcription.speakers_expected,

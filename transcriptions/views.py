@@ -90,7 +90,9 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
         transcription, created = transcription_create(
             user=signed_in_user(request),
             audio_file_id=serializer.validated_data["audio_file"],
+            task=serializer.validated_data["task"],
             language=serializer.validated_data.get("language", ""),
+            language_confidence_threshold=serializer.validated_data.get("language_confidence_threshold"),
             timestamps=serializer.validated_data["timestamps"],
             speaker_labels=serializer.validated_data["speaker_labels"],
             speakers_expected=serializer.validated_data.get("speakers_expected"),

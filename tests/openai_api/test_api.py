@@ -123,14 +123,14 @@ def test_api_errors_keep_their_own_shape(anon_client):
     assert response.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
 
 
-@pytest.mark.parametrize("url", ["/v1/audio/translations", "/v1/nothing", "/v1/models/"])
+@pytest.mark.parametrize("url", ["/v1/audio/speech", "/v1/nothing", "/v1/models/"])
 def test_other_v1_urls_are_404_in_openais_shape(api_client, url):
     response = api_client.post(url)
 
     assert response.status_code == 404
     error = openai_error(response)
     assert error["code"] == "unknown_url"
-    assert ("Translations are not served yet" in error["message"]) == url.endswith("translations")
+    assert error["message"] == f"Invalid URL (POST {url})."
 
 
 def test_a_query_parameter_is_refused_by_name(api_client):
@@ -467,3 +467,64 @@ def test_a_stream_whose_job_outlives_the_wait_ends_with_an_error_event(
     [event] = sse.parse(b"".join(response.streaming_content))
     assert event["error"]["code"] == "transcription_still_running"
     assert event["error"]["transcription_id"] == str(Transcription.objects.get(user=user).pk)
+
+
+# --- POST /v1/audio/translations ----------------------------------------------------------------
+
+TRANSLATIONS = "/v1/audio/translations"
+
+
+@committing
+def test_a_translation_is_a_job_with_task_translate_answered_in_openais_shape(
+    api_client, user, speech_wav, fake_openai, django_capture_on_commit_callbacks
+):
+    with speech_wav.open("rb") as file, django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            TRANSLATIONS, {"file": file, "model": "whisper-1", "response_format": "verbose_json"}, format="multipart"
+        )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    job = Transcription.objects.get(user=user)
+    assert response["X-Transcription-Id"] == str(job.pk)
+    assert (body["task"], body["text"]) == ("translate", "English words of chunk-000.mp3.")
+    assert [segment["text"] for segment in body["segments"]] == ["English words of chunk-000.mp3."]
+    assert (job.task, job.source, job.status) == ("translate", "openai", "completed")
+    [request] = fake_openai.requests
+    assert request.path == TRANSLATIONS
+
+
+@pytest.mark.parametrize(
+    ("fields", "param", "code"),
+    [
+        ({"language": "fr"}, "language", "unknown_parameter"),  # OpenAI's translations take none
+        ({"timestamp_granularities[]": "word"}, "timestamp_granularities[]", "unknown_parameter"),
+        ({"stream": "true"}, "stream", "unknown_parameter"),
+        ({"response_format": "diarized_json"}, "response_format", "invalid_value"),
+        ({"model": ""}, "model", "missing_required_parameter"),
+    ],
+)
+def test_a_translation_field_openai_does_not_have_or_a_bad_value_is_400_naming_it(
+    api_client, user, speech_wav, media_root, fields, param, code
+):
+    with speech_wav.open("rb") as file:
+        response = api_client.post(TRANSLATIONS, {"file": file, "model": "whisper-1", **fields}, format="multipart")
+
+    assert response.status_code == 400
+    error = openai_error(response)
+    assert (error["param"], error["code"]) == (param, code)
+    assert_nothing_left(user, media_root)
+
+
+def test_a_translation_on_an_english_only_offline_model_is_400_and_leaves_nothing(
+    api_client, user, speech_wav, media_root, settings, django_capture_on_commit_callbacks
+):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
+
+    with speech_wav.open("rb") as file, django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(TRANSLATIONS, {"file": file, "model": "whisper-1"}, format="multipart")
+
+    assert response.status_code == 400
+    error = openai_error(response)
+    assert (error["code"], error["param"]) == ("unsupported_option", "model")
+    assert_nothing_left(user, media_root)

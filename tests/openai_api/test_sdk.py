@@ -170,7 +170,8 @@ def test_verbose_json_has_segments_and_words(client, user, speech_wav, fake):
     )
 
     job = Transcription.objects.get(user=user)
-    assert (result.task, result.language, result.duration) == ("transcribe", "", float(job.audio_duration_seconds))
+    # The language whisper-1 named ("english"), as the job records it.
+    assert (result.task, result.language, result.duration) == ("transcribe", "en", float(job.audio_duration_seconds))
     assert [(segment.id, segment.text) for segment in result.segments] == [
         (0, "First half of chunk-000.mp3."),
         (1, "Second half of chunk-000.mp3."),
@@ -243,6 +244,43 @@ def test_a_retry_with_the_same_idempotency_key_is_answered_from_the_first_job(cl
     assert again.text == first.text
     assert Transcription.objects.filter(user=user).count() == 1
     assert len(fake.requests) == 1
+
+
+# --- Translations -------------------------------------------------------------------------------
+
+
+def test_the_sdk_translates_through_openais_translations_endpoint_billed_like_a_transcription(
+    client, user, speech_wav, fake
+):
+    set_wallet(user, balance=Decimal("1.00"), demo_minutes=Decimal("0.00"))
+    headers = {"Idempotency-Key": "translate-7"}
+
+    result = client.audio.translations.create(
+        file=speech_wav.open("rb"), model="whisper-1", response_format="verbose_json", extra_headers=headers
+    )
+    again = client.audio.translations.create(
+        file=speech_wav.open("rb"), model="whisper-1", response_format="verbose_json", extra_headers=headers
+    )
+    subtitles = client.audio.translations.create(file=speech_wav.open("rb"), model="whisper-1", response_format="srt")
+
+    assert (result.task, result.text) == ("translate", "English words of chunk-000.mp3.")
+    assert [segment.text for segment in result.segments] == ["English words of chunk-000.mp3."]
+    assert (again.task, again.text) == (result.task, result.text)
+    assert subtitles.startswith("1\n00:00:00,000 --> ") and "English words of chunk-000.mp3." in subtitles
+    jobs = list(Transcription.objects.filter(user=user).order_by("created_at"))
+    assert len(jobs) == 2  # the repeated key made no second job
+    assert {(job.task, job.source, job.model, job.status) for job in jobs} == {
+        ("translate", "openai", "whisper-1", "completed")
+    }
+    assert [(request.path, request.field("model")) for request in fake.requests] == [
+        ("/v1/audio/translations", "whisper-1"),
+        ("/v1/audio/translations", "whisper-1"),
+    ]
+    assert [request.field("response_format") for request in fake.requests] == ["verbose_json", "verbose_json"]
+    for job in jobs:
+        [line] = Transaction.objects.filter(subject_id=job.pk)
+        assert (line.type, line.amount, job.amount) == ("debit", -job.billable_minutes, job.billable_minutes)
+    assert_ledger_clean()
 
 
 # --- Errors, as the SDK raises them -----------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from accounts.services import user_issue_tokens
 from tests.factories import UserFactory
 from tests.openai_api.live import LiveServer
-from tests.speech import joined, word_error_rate
+from tests.speech import GREETINGS, GREETINGS_IN_ENGLISH, espeak, joined, normalise, word_error_rate
 from transcriptions.models import Transcription
 from wallet.models import Hold, Transaction
 
@@ -85,3 +85,22 @@ def test_speaker_labels_offline_are_a_bad_request_and_hold_nothing(client, user,
     assert not Transcription.objects.filter(user=user).exists()
     assert not Hold.objects.filter(wallet__user=user).exists()
     assert not user.audio_files.exists()
+
+
+def test_the_sdk_translates_french_speech_to_english_on_this_machine(client, user, tmp_path):
+    clip = espeak(tmp_path / "fr.wav", voice="fr", text=GREETINGS["fr"])
+
+    result = client.audio.translations.create(
+        file=clip.open("rb"), model="whisper-base", response_format="verbose_json"
+    )
+
+    assert result.task == "translate"
+    assert set(normalise(result.text)) >= GREETINGS_IN_ENGLISH, result.text
+    job = Transcription.objects.get(user=user)
+    assert (job.task, job.engine, job.model, job.source, job.status) == (
+        "translate",
+        "local",
+        "whisper-base",
+        "openai",
+        "completed",
+    )

@@ -1,8 +1,10 @@
-"""A local stand-in for OpenAI's `POST /v1/audio/transcriptions`, served on 127.0.0.1.
+"""A local stand-in for OpenAI's `POST /v1/audio/transcriptions` and `/v1/audio/translations`,
+served on 127.0.0.1.
 
-It parses the multipart body as the real API does, records every request, and answers with what
-the test's `respond` function returns. By default: a transcript naming the uploaded file, with
-two segments covering the upload's real duration (measured with ffprobe) for `verbose_json`.
+It parses the multipart body as the real API does, records every request (with its path), and
+answers with what the test's `respond` function returns. By default: a transcript naming the
+uploaded file, with two segments covering the upload's real duration (measured with ffprobe) for
+`verbose_json`; a translation says so in its text and its `task`.
 """
 
 import contextlib
@@ -18,6 +20,9 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+TRANSCRIPTIONS = "/v1/audio/transcriptions"
+TRANSLATIONS = "/v1/audio/translations"
+
 
 @dataclass
 class Request:
@@ -26,6 +31,11 @@ class Request:
     content_type: str
     audio: bytes = field(repr=False)
     authorization: str
+    path: str = TRANSCRIPTIONS
+
+    @property
+    def is_translation(self) -> bool:
+        return self.path == TRANSLATIONS
 
     def field(self, name: str) -> str | None:
         values = self.fields.get(name)
@@ -55,6 +65,8 @@ class Reply:
 
 def transcript(request: Request) -> Reply:
     name = request.filename
+    if request.is_translation:
+        return translation(request)
     if request.field("response_format") == "diarized_json":
         return diarized(request)
     if request.field("response_format") != "verbose_json":
@@ -75,6 +87,36 @@ def transcript(request: Request) -> Reply:
     }
     if "word" in request.fields.get("timestamp_granularities[]", []):
         body["words"] = [word for segment in segments for word in _spread_words(segment)]
+    return Reply(body=body)
+
+
+def translation(request: Request) -> Reply:
+    """What the translations endpoint answers: English text, segments for `verbose_json` (never
+    words: it takes no `timestamp_granularities`), and the spoken language it detected."""
+    name = request.filename
+    if request.field("response_format") != "verbose_json":
+        return Reply(body={"text": f"English words of {name}."})
+    duration = request.duration
+    body = {
+        "task": "translate",
+        "language": "french",
+        "duration": duration,
+        "text": f"English words of {name}.",
+        "segments": [
+            {
+                "id": 0,
+                "seek": 0,
+                "start": 0.0,
+                "end": duration,
+                "text": f" English words of {name}.",
+                "tokens": [],
+                "temperature": 0.0,
+                "avg_logprob": -0.2,
+                "compression_ratio": 1.2,
+                "no_speech_prob": 0.01,
+            }
+        ],
+    }
     return Reply(body=body)
 
 
@@ -173,7 +215,7 @@ class FakeOpenAI:
                 pass
 
             def do_POST(self) -> None:
-                if self.path != "/v1/audio/transcriptions":
+                if self.path not in (TRANSCRIPTIONS, TRANSLATIONS):
                     return self._send(Reply(status=404, body={"error": {"message": "Unknown path"}}))
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 self._send(fake._record(self._parse(body)))
@@ -189,7 +231,7 @@ class FakeOpenAI:
                         filename, content_type, audio = part.get_filename(), part.get_content_type(), part.get_content()
                     else:
                         fields.setdefault(name, []).append(part.get_content())
-                return Request(fields, filename, content_type, audio, self.headers.get("Authorization", ""))
+                return Request(fields, filename, content_type, audio, self.headers.get("Authorization", ""), self.path)
 
             def _send(self, reply: Reply) -> None:
                 is_json = isinstance(reply.body, dict)

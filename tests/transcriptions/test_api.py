@@ -8,10 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from tests.factories import TranscriptionFactory
+from tests.speech import SPOKEN as SPEECH_IN
+from tests.speech import espeak
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import error
 from transcriptions.exceptions import TranscriptionActive, TranscriptionNotFound
@@ -790,6 +793,169 @@ def test_export_of_ten_thousand_rows_streams_and_parses_back(api_client, user):
     assert len(rows) == 10_000
     assert [row["audio_filename"] for row in rows[:2]] == ["file-00000.mp3", "file-00001.mp3"]
     assert rows[-1]["text"] == "transcript number 9999"
+
+
+# --- "task": "translate" ----------------------------------------------------------------------
+
+
+@committing
+def test_translate_on_the_openai_engine_uses_its_translations_endpoint_and_shows_the_task(
+    api_client, post, user, make_audio_file, speech_wav, fake_openai, settings
+):
+    settings.OPENAI_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"  # it cannot translate: whisper-1 does
+    audio = make_audio_file(user, speech_wav, "bonjour.wav")
+
+    response = post({"audio_file": str(audio.pk), "task": "translate", "language": "fr"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["task"], body["model"], body["language"]) == ("translate", "whisper-1", "fr")
+    assert body["text"] == "English words of chunk-000.mp3."
+    assert [segment["text"] for segment in body["segments"]] == ["English words of chunk-000.mp3."]
+    [request] = fake_openai.requests
+    assert request.path == "/v1/audio/translations"
+    assert (request.field("model"), request.field("response_format")) == ("whisper-1", "verbose_json")
+    assert "language" not in request.fields  # the endpoint takes none: it detects the spoken language
+    assert "timestamp_granularities[]" not in request.fields
+    document = json.loads(api_client.get(f"{URL}{body['id']}/download/?format=json").content)
+    assert (document["task"], document["text"]) == ("translate", body["text"])
+    [row] = read_csv(api_client.get(f"{URL}export_csv/"))
+    assert row["task"] == "translate"
+    assert api_client.get(f"{URL}{body['id']}/").json()["task"] == "translate"
+
+
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [({"timestamps": "word"}, "with word timings"), ({"speaker_labels": True}, "with speaker labels")],
+)
+def test_translate_with_what_the_openai_engine_cannot_time_or_label_is_400_and_holds_nothing(
+    post, user, make_audio_file, speech_wav, fake_openai, options, refused
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "translate", **options})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "unsupported_option"
+    assert refused in response.json()["detail"]
+    assert not Transcription.objects.exists()
+    assert not Hold.objects.exists()
+    assert fake_openai.requests == []
+
+
+def test_translate_on_an_english_only_offline_model_is_400_unsupported_option(
+    post, user, make_audio_file, speech_wav, settings
+):
+    settings.LOCAL_WHISPER_MODEL = "tiny.en"
+
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "translate"})
+
+    assert (response.status_code, response.json()["code"]) == (400, "unsupported_option")
+    assert "whisper-tiny.en cannot translate" in response.json()["detail"]
+    assert not Hold.objects.exists()
+
+
+def test_an_unknown_task_is_400_naming_it(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "task": "summarise"})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"task"}
+
+
+@committing
+def test_a_translation_is_no_duplicate_of_the_transcription_but_a_second_one_is(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    audio = str(make_audio_file(user, speech_wav).pk)
+    transcribed = post({"audio_file": audio})
+
+    translated = post({"audio_file": audio, "task": "translate"})
+    again = post({"audio_file": audio, "task": "translate"})
+
+    assert (transcribed.status_code, translated.status_code) == (201, 201)
+    assert (transcribed.json()["task"], translated.json()["task"]) == ("transcribe", "translate")
+    assert (again.status_code, again.json()["code"]) == (409, "already_transcribed")
+    assert again.json()["transcription_id"] == translated.json()["id"]
+
+
+# --- Language detection -------------------------------------------------------------------------
+
+
+@committing
+def test_a_detected_language_and_its_probability_are_shown_everywhere(
+    api_client, post, user, make_audio_file, tmp_path
+):
+    clip = espeak(tmp_path / "fr.wav", voice="fr", text=SPEECH_IN["fr"])
+
+    response = post({"audio_file": str(make_audio_file(user, clip).pk), "language_confidence_threshold": 0.5})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["language"], body["language_confidence_threshold"]) == ("fr", 0.5)
+    assert 0.5 <= body["language_probability"] <= 1
+    document = json.loads(api_client.get(f"{URL}{body['id']}/download/?format=json").content)
+    assert (document["language"], document["language_probability"]) == ("fr", body["language_probability"])
+    [row] = read_csv(api_client.get(f"{URL}export_csv/"))
+    assert (row["language"], float(row["language_probability"])) == ("fr", body["language_probability"])
+    job = Transcription.objects.get(pk=body["id"])
+    assert (job.language, job.detected_language) == ("", "fr")  # asked for none: a repeat is a duplicate
+    again = post({"audio_file": str(job.audio_file_id)})
+    assert (again.status_code, again.json()["code"]) == (409, "already_transcribed")
+
+
+@committing
+def test_detection_less_sure_than_the_threshold_fails_the_job_and_charges_nothing(
+    post, user, make_audio_file, tmp_path
+):
+    set_wallet(user, balance=Decimal("5.00"), demo_minutes=Decimal("0.00"))
+    clip = espeak(tmp_path / "hi.wav", voice="hi", text=SPEECH_IN["hi"])  # whisper-base is unsure of it
+
+    response = post({"audio_file": str(make_audio_file(user, clip).pk), "language_confidence_threshold": 0.9})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "language_uncertain"
+    assert "under the 0.90 asked for" in response.json()["detail"]
+    job = Transcription.objects.get(user=user)
+    assert (job.status, job.error_code) == ("failed", "language_uncertain")
+    assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
+    assert not Transaction.objects.filter(subject_id=job.pk).exists()
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance, wallet.held) == (Decimal("5.00"), Decimal("0.00"))
+    call_command("audit_ledger")  # raises on a wallet that differs from its ledger
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"language_confidence_threshold": 1.5},
+        {"language_confidence_threshold": -0.1},
+        {"language_confidence_threshold": 0.5, "language": "en"},
+    ],
+)
+def test_a_bad_language_confidence_threshold_is_400_naming_it(post, user, make_audio_file, speech_wav, body):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), **body})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"language_confidence_threshold"}
+    assert not Hold.objects.exists()
+
+
+def test_a_language_confidence_threshold_on_the_openai_engine_is_400_unsupported_option(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "language_confidence_threshold": 0.5})
+
+    assert (response.status_code, response.json()["code"]) == (400, "unsupported_option")
+    assert "does not say how sure" in response.json()["detail"]
+    assert not Hold.objects.exists()
+
+
+@committing
+def test_the_openai_engine_records_the_language_whisper_names_without_a_probability(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk)})
+
+    assert (response.json()["language"], response.json()["language_probability"]) == ("en", None)  # "english"
+    assert fake_openai.requests[0].field("response_format") == "verbose_json"
 
 
 # --- DELETE /api/transcriptions/{id}/ -------------------------------------------------------

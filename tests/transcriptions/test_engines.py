@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from tests.transcriptions.conftest import PAUSE_SECONDS, ffprobe_duration
 from tests.transcriptions.fake_openai import Reply, error, transcript
 from transcriptions.engines import EngineRejected, EngineUnavailable, get_engine
-from transcriptions.engines.local import LocalEngine
+from transcriptions.engines.languages import WHISPER_LANGUAGES, language_code
+from transcriptions.engines.local import _LANGUAGE_CODES, LocalEngine
 from transcriptions.engines.media import Silence, plan_chunks
 from transcriptions.engines.openai import MAX_CHUNK_SECONDS, OpenAIEngine, _letter
 
@@ -139,6 +140,77 @@ def test_gpt_models_get_no_prompt(fake_openai, three_minutes_mp3):
 
     assert len(fake_openai.requests) > 1
     assert all(request.field("prompt") is None for request in fake_openai.requests)
+
+
+def test_translation_is_chunked_to_the_translations_endpoint_on_whisper_1_and_stitched(fake_openai, three_minutes_mp3):
+    engine = openai_engine(fake_openai, model="gpt-4o-transcribe", chunk_seconds=60, concurrency=1).for_translation(
+        words=False
+    )
+
+    result = engine.transcribe(
+        path=three_minutes_mp3, language="fr", words=False, on_progress=lambda fraction: None, task="translate"
+    )
+
+    names = [f"chunk-{index:03d}.mp3" for index in range(len(fake_openai.requests))]
+    assert len(names) == 4  # 180 s cut at pauses into chunks of at most 60 s
+    assert [(request.path, request.filename) for request in fake_openai.requests] == [
+        ("/v1/audio/translations", name) for name in names
+    ]
+    assert {request.field("model") for request in fake_openai.requests} == {"whisper-1"}
+    assert {request.field("response_format") for request in fake_openai.requests} == {"verbose_json"}
+    assert all("language" not in request.fields for request in fake_openai.requests)
+    # Each chunk after the first is prompted with the English of the one before, as transcriptions are.
+    assert [request.field("prompt") for request in fake_openai.requests] == [None] + [
+        f"English words of {name}." for name in names[:-1]
+    ]
+    assert result.text == " ".join(f"English words of {name}." for name in names)
+    # Each chunk's segment moved by the chunk's start: the stitched timeline runs on without gaps
+    # (but the padding of each re-encoded chunk).
+    for before, after in pairwise(result.segments):
+        assert abs(after.start - before.end) < 0.2
+    assert abs(result.segments[-1].end - 180) < 0.2
+
+
+def test_openai_translates_neither_with_word_timings_nor_speaker_labels(fake_openai, speech_wav):
+    engine = openai_engine(fake_openai)
+
+    assert engine.for_translation(words=True) is None
+    assert engine.for_speakers().for_translation(words=False) is None
+    with pytest.raises(EngineRejected, match="cannot translate"):
+        engine.for_speakers().transcribe(
+            path=speech_wav, language=None, words=False, on_progress=print, task="translate"
+        )
+    assert fake_openai.requests == []
+
+
+def test_the_language_whisper_names_is_recorded_by_its_code_the_one_heard_longest(fake_openai, three_minutes_mp3):
+    def french_first(request):
+        reply = transcript(request)
+        if request.filename == "chunk-000.mp3":
+            reply.body["language"] = "french"
+        return reply
+
+    fake_openai.respond = french_first
+    engine = openai_engine(fake_openai, chunk_seconds=60, concurrency=2)
+
+    detected, _ = transcribe(engine, three_minutes_mp3)
+    given, _ = transcribe(engine, three_minutes_mp3, language="fr")
+
+    assert (detected.language, detected.language_probability) == ("en", None)  # 3 chunks of 4 heard "english"
+    assert (given.language, given.language_probability) == ("", None)  # asked for, not detected
+    assert all("language" not in request.fields for request in fake_openai.requests[:4])
+
+
+def test_every_whisper_language_name_has_its_code():
+    assert set(WHISPER_LANGUAGES) == set(_LANGUAGE_CODES)
+    assert [language_code(name) for name in ("english", "Hindi", "castilian", "en", "klingon", None)] == [
+        "en",
+        "hi",
+        "es",
+        "en",
+        "",
+        "",
+    ]
 
 
 def test_a_rate_limited_request_is_retried(fake_openai, speech_wav):

@@ -13,15 +13,20 @@ from pathlib import Path
 import pytest
 
 from tests.speech import (
+    GREETINGS,
+    GREETINGS_IN_ENGLISH,
+    SPOKEN,
     errors_per_utterance,
+    espeak,
     joined,
+    normalise,
     transcribe_without_network,
     utterances_dropped_or_doubled,
     word_error_rate,
 )
 from tests.transcriptions.conftest import ffmpeg, ffprobe_duration
 from transcriptions.checks import local_whisper_settings
-from transcriptions.engines import EngineRejected, EngineResult, get_engine
+from transcriptions.engines import EngineRejected, EngineResult, LanguageUncertain, get_engine
 from transcriptions.engines import local as local_engine
 from transcriptions.engines.local import WEIGHTS, LocalEngine, WeightsMismatch, WhisperWeights, load_model
 
@@ -33,10 +38,10 @@ def librivox_wav(audio_dir):
 
 
 def transcribe(
-    engine, path: Path, language: str | None = None, *, words: bool = True
+    engine, path: Path, language: str | None = None, *, words: bool = True, **options
 ) -> tuple[EngineResult, list[float]]:
     progress: list[float] = []
-    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append)
+    result = engine.transcribe(path=path, language=language, words=words, on_progress=progress.append, **options)
     return result, progress
 
 
@@ -245,3 +250,89 @@ def test_the_engine_records_which_model_and_how_it_decodes(settings):
 
     assert isinstance(engine, LocalEngine)
     assert (engine.threads, engine.beam_size) == (3, 5)
+
+
+@pytest.mark.parametrize("voice", sorted(GREETINGS))
+def test_french_spanish_and_german_speech_is_translated_to_english(tmp_path, voice):
+    clip = espeak(tmp_path / f"{voice}.wav", voice=voice, text=GREETINGS[voice])
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=False, task="translate")
+
+    words = set(normalise(result.text))
+    assert words >= GREETINGS_IN_ENGLISH, result.text
+    assert words & {"good", "morning", "day", "hello", "thank", "thanks", "please"}, result.text
+    assert not words & {"bonjour", "merci", "voudrais", "buenos", "gracias", "quiero", "guten", "dank", "kaffee"}
+
+
+def test_translated_words_are_timed_inside_their_segments(tmp_path):
+    clip = espeak(tmp_path / "es.wav", voice="es", text=GREETINGS["es"])
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=True, task="translate")
+
+    assert "coffee" in normalise(result.text), result.text
+    assert_well_formed(result, clip)
+
+
+def test_an_english_only_model_cannot_translate(settings, speech_wav):
+    engine = LocalEngine(weights=WEIGHTS["tiny.en"], threads=1, beam_size=1)
+
+    assert engine.for_translation(words=False) is None
+    assert get_engine(name="local").for_translation(words=True) is not None  # whisper-base: multilingual
+    with pytest.raises(EngineRejected, match="cannot translate"):
+        transcribe(engine, speech_wav, task="translate")
+
+
+# --- Language detection -----------------------------------------------------------------------
+
+HINDI_UNHEARD = pytest.mark.xfail(
+    strict=True, reason="whisper-base hears espeak-ng's Hindi voice as Hungarian, Latin or English"
+)
+
+
+@pytest.mark.parametrize("voice", ["en", pytest.param("hi", marks=HINDI_UNHEARD), "fr", "es", "de"])
+def test_the_language_spoken_is_detected_with_its_probability(tmp_path, voice):
+    clip = espeak(tmp_path / f"{voice}.wav", voice=voice, text=SPOKEN[voice])
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=False)
+
+    assert result.language == voice, result.text
+    assert 0.5 < result.language_probability <= 1
+
+
+def test_two_minutes_of_music_before_the_speech_do_not_decide_its_language(tmp_path):
+    speech = espeak(tmp_path / "fr.wav", voice="fr", text=SPOKEN["fr"])
+    clip = tmp_path / "music-then-french.wav"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "sine=frequency=440:duration=125:sample_rate=16000"),
+        *("-i", str(speech), "-filter_complex", "[1:a]aresample=16000[s];[0:a][s]concat=n=2:v=0:a=1"),
+        str(clip),
+    )
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=False)
+
+    assert result.language == "fr", result.text
+    assert result.segments[0].start > 120  # the speech, after the first window
+
+
+def test_a_given_language_is_not_detected(librivox_wav):
+    result, _ = transcribe(get_engine(name="local"), librivox_wav.path, language="en", words=False)
+
+    assert (result.language, result.language_probability) == ("", None)
+
+
+def test_detection_less_sure_than_asked_stops_the_job(tmp_path):
+    clip = espeak(tmp_path / "hi.wav", voice="hi", text=SPOKEN["hi"])
+
+    with pytest.raises(LanguageUncertain, match=r"probability of 0\.[0-8]"):
+        transcribe(get_engine(name="local"), clip, words=False, min_language_probability=0.9)
+
+
+def test_silence_cannot_be_held_to_a_language_probability(tmp_path):
+    clip = tmp_path / "silence.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "5", str(clip))
+
+    result, _ = transcribe(get_engine(name="local"), clip, words=False)
+    with pytest.raises(LanguageUncertain, match="No speech"):
+        transcribe(get_engine(name="local"), clip, words=False, min_language_probability=0.1)
+
+    assert (result.text, result.language, result.language_probability) == ("", "", None)

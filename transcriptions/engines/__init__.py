@@ -9,6 +9,7 @@ from transcriptions.engines.base import (
     EngineRejected,
     EngineResult,
     EngineUnavailable,
+    LanguageUncertain,
     Segment,
     Word,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "EngineRejected",
     "EngineResult",
     "EngineUnavailable",
+    "LanguageUncertain",
     "Segment",
     "Word",
     "engine_models",

@@ -5,6 +5,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+# What a request asks of the speech: its text as spoken, or that text in English.
+TRANSCRIBE = "transcribe"
+TRANSLATE = "translate"
+
 # Called with the fraction of the work done (0.0 to 1.0), always from the calling thread.
 ProgressCallback = Callable[[float], None]
 
@@ -55,6 +59,10 @@ class Segment:
 class EngineResult:
     text: str
     segments: list[Segment] | None  # None when the model gives no timestamps
+    # When no language was given: the one detected (ISO-639-1), "" when the model does not say (or
+    # heard no speech); and how sure it is (0-1), None when the model does not say.
+    language: str = ""
+    language_probability: float | None = None
 
 
 class EngineError(Exception):
@@ -79,6 +87,12 @@ class EngineRejected(EngineError):
     code = "transcription_rejected"
 
 
+class LanguageUncertain(EngineError):
+    """The language was to be detected, and the model was less sure of it than the request asked."""
+
+    code = "language_uncertain"
+
+
 class Engine(Protocol):
     name: str
     model: str
@@ -98,6 +112,16 @@ class Engine(Protocol):
         """This engine's variant that labels speakers (another model); None if it has none."""
         ...
 
+    @property
+    def gives_language_probability(self) -> bool:
+        """Whether it says how sure it is of the language it detects (and so can be held to a minimum)."""
+        ...
+
+    def for_translation(self, *, words: bool) -> "Engine | None":
+        """This engine, or its variant that translates speech to English (another model), with word
+        timings when `words`; None if it cannot."""
+        ...
+
     def transcribe(
         self,
         *,
@@ -107,7 +131,13 @@ class Engine(Protocol):
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
+        min_language_probability: float | None = None,
     ) -> EngineResult:
-        """`speakers` (only on an engine from `for_speakers`) labels each segment with its speaker;
-        `speakers_expected` is the caller's guess of how many there are."""
+        """Without `language`, the result says the language detected. `min_language_probability`
+        (only on an engine that `gives_language_probability`, without `language`) raises
+        `LanguageUncertain` as soon as detection is less sure than that. `task` TRANSLATE (only on
+        an engine from `for_translation`) gives the text in English; `speakers` (only on an engine
+        from `for_speakers`) labels each segment with its speaker; `speakers_expected` is the
+        caller's guess of how many there are."""
         ...

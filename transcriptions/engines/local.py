@@ -26,9 +26,12 @@ from faster_whisper.tokenizer import _LANGUAGE_CODES
 
 from transcriptions.engines import media
 from transcriptions.engines.base import (
+    TRANSCRIBE,
+    TRANSLATE,
     EngineRejected,
     EngineResult,
     EngineUnavailable,
+    LanguageUncertain,
     ProgressCallback,
     Segment,
     Word,
@@ -46,6 +49,13 @@ WINDOW_SECONDS = 120
 WINDOW_PAUSE_SEARCH_SECONDS = 20.0
 MIN_TAIL_SECONDS = 2.0
 FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+# A job given no language has it detected once, on the first window with speech in it (voice
+# activity detection has taken out its silence), and that language is kept for every window.
+# Detection looks at up to this many 30 s segments of it, until one is surer than the threshold,
+# else takes the language most segments heard (faster-whisper's `language_detection_*`): a first
+# segment of music or noise does not decide alone.
+LANGUAGE_DETECTION_SEGMENTS = 4
+LANGUAGE_DETECTION_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -200,6 +210,14 @@ class LocalEngine:
         """No offline diarization: no pip-installable model with pinned weights does it here."""
         return None
 
+    @property
+    def gives_language_probability(self) -> bool:
+        return True
+
+    def for_translation(self, *, words: bool) -> "LocalEngine | None":
+        """Whisper's own translate task; an English-only model was never taught it."""
+        return None if self.weights.english_only else self
+
     def transcribe(
         self,
         *,
@@ -209,9 +227,13 @@ class LocalEngine:
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
+        min_language_probability: float | None = None,
     ) -> EngineResult:
         if speakers:
             raise EngineRejected("The offline engine cannot label speakers.")
+        if task == TRANSLATE and self.for_translation(words=words) is None:
+            raise EngineRejected(f"The offline engine ({self.model}) cannot translate.")
         if not self.supports_language(language or ""):
             raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
         with tempfile.TemporaryDirectory(prefix="transcribe-") as workdir:
@@ -228,10 +250,14 @@ class LocalEngine:
                 min_tail_seconds=MIN_TAIL_SECONDS,
             )
             segments: list[Segment] = []
+            detected: tuple[str, float] | None = None
             for window in windows:
-                pieces, _ = model.transcribe(
+                pieces, info = model.transcribe(
                     media.read_samples(decoded, window),
-                    language=language,
+                    language=language or (detected[0] if detected else None),
+                    language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
+                    language_detection_threshold=LANGUAGE_DETECTION_THRESHOLD,
+                    task=task,
                     beam_size=self.beam_size,
                     vad_filter=True,
                     word_timestamps=words,
@@ -245,13 +271,32 @@ class LocalEngine:
                     # (`python -m bench.offline_engine`).
                     condition_on_previous_text=False,
                 )
+                if language is None and detected is None and info.duration_after_vad > 0:
+                    detected = (info.language, float(info.language_probability))
+                    _check_language(detected, min_language_probability)
                 for piece in pieces:  # a generator: each segment arrives as it is decoded
                     text = piece.text.strip()
                     if text:
                         segments.append(_segment(piece, text=text).shifted(window.start))
                     on_progress(min((window.start + piece.end) / decoded.duration, 1.0))
                 on_progress(window.end / decoded.duration)
-        return EngineResult(text=" ".join(segment.text for segment in segments), segments=segments)
+        if language is None and detected is None and min_language_probability is not None:
+            raise LanguageUncertain("No speech was heard to tell its language.")
+        return EngineResult(
+            text=" ".join(segment.text for segment in segments),
+            segments=segments,
+            language=detected[0] if detected else "",
+            language_probability=round(detected[1], 3) if detected else None,
+        )
+
+
+def _check_language(detected: tuple[str, float], min_probability: float | None) -> None:
+    language, probability = detected
+    if min_probability is not None and probability < min_probability:
+        raise LanguageUncertain(
+            f"The language was detected as {language!r} with a probability of {probability:.2f}, "
+            f"under the {min_probability:.2f} asked for."
+        )
 
 
 def _segment(piece: Any, *, text: str) -> Segment:

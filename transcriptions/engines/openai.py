@@ -24,6 +24,8 @@ from django.conf import settings
 
 from transcriptions.engines import media
 from transcriptions.engines.base import (
+    TRANSCRIBE,
+    TRANSLATE,
     EngineRejected,
     EngineResult,
     EngineUnavailable,
@@ -31,6 +33,7 @@ from transcriptions.engines.base import (
     Segment,
     Word,
 )
+from transcriptions.engines.languages import language_code
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +47,14 @@ MIN_TAIL_SECONDS = 2.0
 PROMPT_TAIL_CHARS = 200
 
 
-# A chunk's text, and its segments on the chunk's own clock.
-ChunkResult = tuple[str, list[Segment]]
+# A chunk's text, its segments on the chunk's own clock, and the language the model heard in it
+# ("" when it does not say).
+ChunkResult = tuple[str, list[Segment], str]
 # The model that gives word timings: a request for them uses it whatever is configured.
 WORDS_MODEL = "whisper-1"
+# The one model of OpenAI's translations endpoint (speech in any language to English text). OpenAI
+# has announced the endpoint's shutdown for 2027-02-26, and its SDK marks the call deprecated.
+TRANSLATION_MODEL = "whisper-1"
 # The model that labels speakers (`diarized_json`), whatever is configured. Its labels are its
 # own within one request; across chunks a speaker keeps a letter by a clip of their voice, sent
 # with the next chunks (`known_speaker_names`/`known_speaker_references`): at most 4, of 2-10 s.
@@ -120,6 +127,22 @@ class OpenAIEngine:
         engine.model = SPEAKERS_MODEL
         return engine
 
+    @property
+    def gives_language_probability(self) -> bool:
+        """OpenAI names the language it heard (`verbose_json`), never how sure it is."""
+        return False
+
+    def for_translation(self, *, words: bool) -> "OpenAIEngine | None":
+        """OpenAI translates with whisper-1 only (an OpenAI-compatible server's Whisper model too),
+        through an endpoint that times segments but not words, and labels no speakers."""
+        if words or self.model == SPEAKERS_MODEL:
+            return None
+        if not self.model.startswith("gpt-"):
+            return self
+        engine = copy.copy(self)
+        engine.model = TRANSLATION_MODEL
+        return engine
+
     def transcribe(
         self,
         *,
@@ -129,7 +152,13 @@ class OpenAIEngine:
         on_progress: ProgressCallback,
         speakers: bool = False,
         speakers_expected: int | None = None,
+        task: str = TRANSCRIBE,
+        min_language_probability: float | None = None,
     ) -> EngineResult:
+        if min_language_probability is not None:
+            raise EngineRejected("OpenAI does not say how sure it is of the language it detects.")
+        if task == TRANSLATE and self.for_translation(words=words) is not self:
+            raise EngineRejected(f"The model {self.model} cannot translate.")
         with (
             tempfile.TemporaryDirectory(prefix="transcribe-") as workdir,
             openai.OpenAI(**self._client_options) as client,
@@ -150,8 +179,13 @@ class OpenAIEngine:
                     client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress
                 )
             else:
-                results = self._transcribe_chunks(client, decoded, chunks, language, words, Path(workdir), on_progress)
-        return _stitch(chunks, results, with_segments=self.gives_segments)
+                results = self._transcribe_chunks(
+                    client, decoded, chunks, language, words, task, Path(workdir), on_progress
+                )
+        result = _stitch(chunks, results, with_segments=self.gives_segments)
+        if language:  # asked for, not detected
+            return replace(result, language="")
+        return result
 
     def _transcribe_speakers(
         self,
@@ -196,7 +230,7 @@ class OpenAIEngine:
                 if clip is not None:
                     path = media.encode_chunk(decoded, clip, workdir / f"speaker-{letter}{media.CHUNK_SUFFIX}")
                     references[letter] = "data:audio/mpeg;base64," + base64.b64encode(path.read_bytes()).decode()
-            results.append((response.text.strip(), segments))
+            results.append((response.text.strip(), segments, language_code(getattr(response, "language", None))))
             on_progress((chunk.index + 1) / len(chunks))
         return results
 
@@ -207,6 +241,7 @@ class OpenAIEngine:
         chunks: list[media.Chunk],
         language: str | None,
         words: bool,
+        task: str,
         workdir: Path,
         on_progress: ProgressCallback,
     ) -> list[ChunkResult]:
@@ -222,7 +257,7 @@ class OpenAIEngine:
                 # them, so chunks still go out concurrently.
                 previous = results[chunk.index - 1] if chunk.index else None
                 prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
-                return self._transcribe_chunk(client, audio, language, prompt, words=words)
+                return self._transcribe_chunk(client, audio, language, prompt, words=words, task=task)
             except BaseException:
                 cancelled.set()
                 raise
@@ -244,30 +279,37 @@ class OpenAIEngine:
         return [result for result in results if result is not None]
 
     def _transcribe_chunk(
-        self, client: openai.OpenAI, audio: Path, language: str | None, prompt: str | None, *, words: bool
+        self,
+        client: openai.OpenAI,
+        audio: Path,
+        language: str | None,
+        prompt: str | None,
+        *,
+        words: bool,
+        task: str = TRANSCRIBE,
     ) -> ChunkResult:
         options: dict[str, Any] = {}
-        if language:
+        if language and task == TRANSCRIBE:  # the translations endpoint takes no language: it detects it
             options["language"] = language
         if prompt:
             options["prompt"] = prompt
         if self.gives_segments:
-            granularities = ["word", "segment"] if words else ["segment"]
-            options.update(response_format="verbose_json", timestamp_granularities=granularities)
-        response = self._request(client, audio, options)
+            options["response_format"] = "verbose_json"
+            if task == TRANSCRIBE:
+                options["timestamp_granularities"] = ["word", "segment"] if words else ["segment"]
+        response = self._request(client, audio, options, task=task)
         segments = [
             Segment(start=s.start, end=s.end, text=s.text.strip()) for s in (getattr(response, "segments", None) or [])
         ]
         if words:
             segments = _with_words(segments, getattr(response, "words", None) or [])
-        return response.text.strip(), segments
+        return response.text.strip(), segments, language_code(getattr(response, "language", None))
 
-    def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any]) -> Any:
+    def _request(self, client: openai.OpenAI, audio: Path, options: dict[str, Any], *, task: str = TRANSCRIBE) -> Any:
+        endpoint = client.audio.translations if task == TRANSLATE else client.audio.transcriptions
         try:
             with audio.open("rb") as file:
-                return client.audio.transcriptions.create(
-                    model=self.model, file=(audio.name, file, "audio/mpeg"), **options
-                )
+                return endpoint.create(model=self.model, file=(audio.name, file, "audio/mpeg"), **options)
         except openai.APIStatusError as exc:
             raise _status_error(exc) from exc
         except openai.APITimeoutError as exc:
@@ -323,12 +365,18 @@ def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejec
 
 def _stitch(chunks: list[media.Chunk], results: list[ChunkResult], *, with_segments: bool) -> EngineResult:
     """Texts joined in order; segment times moved from each chunk's clock to the recording's."""
-    text = " ".join(chunk_text for chunk_text, _ in results if chunk_text)
+    text = " ".join(chunk_text for chunk_text, _, _ in results if chunk_text)
+    # The recording's language: the one heard over the most audio.
+    heard: dict[str, float] = {}
+    for chunk, (_, _, language) in zip(chunks, results, strict=True):
+        if language:
+            heard[language] = heard.get(language, 0.0) + chunk.duration
+    language = max(heard, key=heard.__getitem__) if heard else ""
     if not with_segments:
-        return EngineResult(text=text, segments=None)
+        return EngineResult(text=text, segments=None, language=language)
     segments = [
         segment.shifted(chunk.start)
-        for chunk, (_, chunk_segments) in zip(chunks, results, strict=True)
+        for chunk, (_, chunk_segments, _) in zip(chunks, results, strict=True)
         for segment in chunk_segments
     ]
-    return EngineResult(text=text, segments=segments)
+    return EngineResult(text=text, segments=segments, language=language)
