@@ -69,11 +69,13 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         if not origin_allowed(origin=headers.get("origin"), host=headers.get("host")):
             await self.close()
             return
-        user = await database_sync_to_async(handshake_user)(authorization=headers.get("authorization", ""))
+        offered = self.scope.get("subprotocols") or []
+        user = await database_sync_to_async(handshake_user)(
+            authorization=headers.get("authorization", ""), subprotocols=offered
+        )
         if user is None:
             await self.close()
             return
-        offered = self.scope.get("subprotocols") or []
         await self.accept("realtime" if "realtime" in offered else None)
         self.ending = False
         self.closed = False

@@ -11,11 +11,23 @@ from accounts.authentication import CachedUserJWTAuthentication
 from accounts.exceptions import InvalidApiKey
 from accounts.models import API_KEY_PREFIX, User
 from accounts.services import api_key_authenticate
+from realtime.client_secrets import SECRET_PREFIX, client_secret_redeem
+
+# Browsers cannot set headers: they pass a credential as a subprotocol (OpenAI's convention).
+KEY_SUBPROTOCOL = "openai-insecure-api-key."
 
 
-def handshake_user(*, authorization: str) -> User | None:
-    """The signed-in user of an `Authorization` header, or None for a missing, malformed, unknown,
-    revoked or expired credential (the handshake is refused, whichever it was)."""
+def handshake_user(*, authorization: str, subprotocols: list[str]) -> User | None:
+    """The signed-in user of an `Authorization` header, or else of the subprotocol
+    `openai-insecure-api-key.<one-use secret or API key>`; None for a missing, malformed, unknown,
+    used, revoked or expired credential (the handshake is refused, whichever it was)."""
+    if not authorization:
+        offered = [p.removeprefix(KEY_SUBPROTOCOL) for p in subprotocols if p.startswith(KEY_SUBPROTOCOL)]
+        if len(offered) != 1:
+            return None
+        if offered[0].startswith(SECRET_PREFIX):
+            return client_secret_redeem(value=offered[0])
+        authorization = f"Bearer {offered[0]}"
     scheme, _, credential = authorization.strip().partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential or " " in credential:

@@ -404,6 +404,8 @@ REALTIME_MAX_FRAME_BYTES = 15 * 1024 * 1024
 # a frame over REALTIME_MAX_FRAME_BYTES but within this gets an `error` event and the session goes on.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 20 * 1024 * 1024
 REALTIME_TRANSCRIBE_CONCURRENCY = env.int("REALTIME_TRANSCRIBE_CONCURRENCY", default=1)
+# How long a browser's one-use secret (`POST /v1/realtime/client_secrets`) may wait to open its session.
+REALTIME_CLIENT_SECRET_SECONDS = 60
 # How often beat replays every wallet's ledger (`audit_ledger`), and how often it compares the
 # payments and refunds of the last PAYMENTS_RECONCILE_WINDOW_HOURS with Razorpay's (`reconcile_payments`,
 # only with Razorpay keys); the operations dashboard shows the last run of each.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 import websockets
 from django.conf import settings
 from django.utils import timezone
@@ -409,3 +410,41 @@ def test_a_session_whose_server_process_is_killed_is_settled_by_the_reaper_for_w
     assert Transaction.objects.get(subject_id=str(job.pk)).minutes == job.billable_minutes
     assert live_session_reap(now=later) == []  # once
     assert_ledger_clean(user)
+
+
+# --- Browsers: a one-use secret as a subprotocol ---------------------------------------------------
+
+
+def test_a_browser_opens_one_session_with_a_one_use_secret_passed_as_a_subprotocol(server, user, key):
+    answer = requests.post(
+        f"{server.url}/v1/realtime/client_secrets", json={}, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    secret = answer.json()
+    assert secret["value"].startswith("ek_")
+    assert 55 <= secret["expires_at"] - time.time() <= 61
+    protocols = ["realtime", f"openai-insecure-api-key.{secret['value']}"]
+
+    async def scenario():
+        ws = await connect(server, None, subprotocols=protocols, headers={"Origin": server.url})
+        assert ws.subprotocol == "realtime"
+        created = await receive(ws)
+        await ws.close()
+        with pytest.raises(websockets.InvalidStatus):  # used once already
+            await connect(server, None, subprotocols=protocols)
+        with pytest.raises(websockets.InvalidStatus):  # never issued
+            await connect(server, None, subprotocols=["realtime", "openai-insecure-api-key.ek_forged"])
+        return created
+
+    assert asyncio.run(scenario())["type"] == "session.created"
+    assert wait_completed(user).user_id == user.pk
+
+
+def test_an_api_key_works_as_a_subprotocol_too(server, user, key):
+    async def scenario():
+        ws = await connect(server, None, subprotocols=["realtime", f"openai-insecure-api-key.{key}"])
+        created = await receive(ws)
+        await ws.close()
+        return created
+
+    assert asyncio.run(scenario())["type"] == "session.created"
