@@ -45,6 +45,15 @@ SAMPLE_RATE = 16_000
 DEFAULT_MODEL_ALIASES = frozenset({"", "whisper-1"})
 
 
+class UtteranceFailed(TranscriptionFailed):
+    """The engine could not transcribe one utterance; `code` is the engine's own
+    (`transcription_rejected`, `transcription_engine_unavailable`, ...)."""
+
+    def __init__(self, detail: str, *, code: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class LiveSession:
     transcription_id: UUID
@@ -217,7 +226,7 @@ class TurnDetector:
 def live_utterance_transcribe(*, engine_name: str, model: str, samples: np.ndarray, language: str) -> UtteranceText:
     """One utterance (16 kHz float32) through the session's engine: the offline model this process
     loaded once, or the OpenAI engine's upload. Blocking: run it off the event loop. Raises
-    `TranscriptionFailed` with a message safe to show."""
+    `UtteranceFailed` with a message safe to show."""
     engine = get_engine(name=engine_name, model=model)
     with tempfile.TemporaryDirectory(prefix="utterance-") as workdir:
         path = Path(workdir) / "utterance.wav"
@@ -229,7 +238,7 @@ def live_utterance_transcribe(*, engine_name: str, model: str, samples: np.ndarr
         try:
             result = engine.transcribe(path=path, language=language or None, words=False, on_progress=_ignore)
         except EngineError as exc:
-            raise TranscriptionFailed(exc.message) from exc
+            raise UtteranceFailed(exc.message, code=exc.code) from exc
     return UtteranceText(text=result.text.strip(), segments=list(result.segments or []))
 
 
