@@ -25,7 +25,8 @@ lock: $(VENV)/.installed-dev
 system-packages:
 	./scripts/install-system-packages.sh
 
-## Set everything up and run the service on its embedded defaults (SQLite, local media, in-process jobs).
+## Set everything up and run the service on its embedded defaults (SQLite, local media, in-process jobs);
+## runserver is daphne's here: HTTP and the WebSockets of live sessions from one process.
 run: system-packages $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -18,11 +18,13 @@ EXPORT_BATCH_SIZE = 2000
 
 def transcription_reapable(*, now: datetime) -> Q:
     """The jobs the reaper acts on at `now`: pending or processing past their deadline, and
-    processing ones whose process stopped beating (orphaned), whatever their deadline."""
+    processing ones whose process stopped beating (orphaned), whatever their deadline. Live
+    sessions are not jobs to run again: `transcriptions.live.live_session_reap` settles them."""
     silent_since = now - timedelta(seconds=settings.TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS)
-    return Q(status__in=ACTIVE_STATUSES, deadline_at__lt=now) | Q(
+    due = Q(status__in=ACTIVE_STATUSES, deadline_at__lt=now) | Q(
         status=Transcription.Status.PROCESSING, heartbeat_at__lt=silent_since
     )
+    return due & ~Q(source=Transcription.Source.REALTIME)
 
 
 def audio_has_active_transcription(*, audio_file_id: UUID) -> bool:

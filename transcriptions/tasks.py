@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from transcriptions.live import live_session_reap
 from transcriptions.services import TRANSCRIBE_TASK, transcription_reap, transcription_run
 
 # Errors that pass: the database or the broker briefly gone. Retried with growing, jittered waits
@@ -33,5 +34,7 @@ def transcribe(self, transcription_id: str) -> None:
 
 @shared_task(name="transcriptions.reap", ignore_result=True)
 def reap() -> None:
-    """Beat runs this every TRANSCRIPTION_REAPER_INTERVAL_SECONDS."""
+    """Beat runs this every TRANSCRIPTION_REAPER_INTERVAL_SECONDS: stuck jobs, and live sessions
+    whose process died."""
     transcription_reap()
+    live_session_reap()

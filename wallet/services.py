@@ -199,6 +199,41 @@ def wallet_reserve(*, user: User, subject: Subject, minutes: Decimal) -> Hold:
     return hold
 
 
+def wallet_hold_extend(*, subject: Subject, minutes: Decimal) -> Hold:
+    """Raise a held transcription's cover to `minutes` in all (a live session held a minute ahead),
+    as if it had been reserved for that many at the start: demo minutes first, then money.
+
+    Locks the hold and its wallet row. Raises `InsufficientBalance` when the available money or demo
+    minutes cannot cover the difference (the hold stays as it was), and `ValueError` when the hold
+    is gone or settled. Asking for no more than is held changes nothing.
+    """
+    _require_cents(minutes, name="minutes")
+    with transaction.atomic():
+        hold = _lock_hold(subject)
+        if hold is None or hold.status != Hold.Status.HELD:
+            raise ValueError(f"{subject} has no open hold to extend.")
+        if minutes <= hold.billable_minutes:
+            return hold
+        wallet = hold.wallet
+        # The demo minutes this hold has are its own: count them as available to it again.
+        cost = quote(minutes=minutes, demo_minutes_available=wallet.demo_minutes_available + hold.demo_minutes)
+        more_demo = cost.demo_minutes_used - hold.demo_minutes
+        more_money = cost.amount - hold.amount
+        if more_money > wallet.available or more_demo > wallet.demo_minutes_available:
+            raise InsufficientBalance(
+                f"Another minute needs ₹{more_money} after {more_demo} demo minutes; ₹{wallet.available} is available."
+            )
+        hold.billable_minutes = minutes
+        hold.demo_minutes = cost.demo_minutes_used
+        hold.amount = cost.amount
+        hold.save(update_fields=["billable_minutes", "demo_minutes", "amount"])
+        wallet.held += more_money
+        wallet.demo_minutes_held += more_demo
+        wallet.save(update_fields=["held", "demo_minutes_held", "updated_at"])
+        wallet_changed(user_id=wallet.user_id)
+    return hold
+
+
 def wallet_hold_money(*, user: User, subject: Subject, amount: Decimal, up_to: bool = False) -> Hold:
     """Hold `amount` of `user`'s available money for `subject` (a payment refund); with `up_to`,
     as much of it as is available (maybe nothing). Locks the wallet row. Raises `InsufficientBalance`
@@ -232,9 +267,13 @@ def _capture_reference(subject: Subject) -> str:
     return f"payment-refund:{subject.id}" if subject.type == SubjectType.PAYMENT_REFUND else f"debit:{subject.id}"
 
 
-def wallet_capture(*, subject: Subject, description: str = "") -> Transaction | None:
+def wallet_capture(*, subject: Subject, description: str = "", minutes: Decimal | None = None) -> Transaction | None:
     """Take a held amount out of the wallet: for a transcription one debit line (money and demo
     minutes), for a payment refund one `refund` line (money paid back to the card); totals updated.
+
+    `minutes` (a transcription held for more than it used, such as a live session held a minute
+    ahead) captures the cost of that many minutes of the hold, demo minutes first, and gives the
+    rest back; no more than the hold covers (`ValueError`).
 
     Locks the hold and its wallet row. Idempotent: capturing a hold that is no longer held changes
     nothing and returns its line if there is one. Returns None when there is no hold, or it held
@@ -250,6 +289,8 @@ def wallet_capture(*, subject: Subject, description: str = "") -> Transaction | 
             return Transaction.objects.filter(reference=reference).first()
         wallet.held -= hold.amount
         wallet.demo_minutes_held -= hold.demo_minutes
+        if minutes is not None and subject.type != SubjectType.PAYMENT_REFUND:
+            _hold_shrink(hold, minutes=minutes)
         line = None
         if subject.type == SubjectType.PAYMENT_REFUND:
             wallet.total_refunded += hold.amount
@@ -283,6 +324,18 @@ def wallet_capture(*, subject: Subject, description: str = "") -> Transaction | 
         hold.settled_at = timezone.now()
         hold.save(update_fields=["status", "settled_at"])
     return line
+
+
+def _hold_shrink(hold: Hold, *, minutes: Decimal) -> None:
+    """The hold as if it had been for `minutes` (at most what it is for): its demo minutes first."""
+    _require_cents(minutes, name="minutes")
+    if not 0 <= minutes <= hold.billable_minutes:
+        raise ValueError(f"Cannot capture {minutes} minutes of a hold for {hold.billable_minutes}.")
+    used = quote(minutes=minutes, demo_minutes_available=hold.demo_minutes)
+    hold.billable_minutes = minutes
+    hold.demo_minutes = used.demo_minutes_used
+    hold.amount = min(used.amount, hold.amount)
+    hold.save(update_fields=["billable_minutes", "demo_minutes", "amount"])
 
 
 def wallet_release(*, subject: Subject) -> bool:

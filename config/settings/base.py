@@ -19,6 +19,8 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
+    # First: its `runserver` serves the ASGI application (HTTP and the WebSockets of live sessions).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
     "webhooks",
     "operations",
     "openai_api",
+    "channels",
+    "realtime",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +72,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+# Live sessions are independent of each other: no channel layer (no messages between processes).
+CHANNEL_LAYERS: dict = {}
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -394,6 +401,19 @@ WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS",
 TRANSCRIPTION_HEARTBEAT_SECONDS = env.int("TRANSCRIPTION_HEARTBEAT_SECONDS", default=15)
 TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS = env.int("TRANSCRIPTION_HEARTBEAT_TIMEOUT_SECONDS", default=60)
 TRANSCRIPTION_REAPER_INTERVAL_SECONDS = env.int("TRANSCRIPTION_REAPER_INTERVAL_SECONDS", default=30)
+# Live sessions (`/v1/realtime`): one closes after REALTIME_IDLE_SECONDS without a client event, and
+# when its audio reaches REALTIME_MAX_MINUTES. A process transcribes at most
+# REALTIME_TRANSCRIBE_CONCURRENCY utterances at once (each engine run uses every core it may).
+# A session's record beats like a running job's, so the reaper settles a session whose process died.
+REALTIME_IDLE_SECONDS = env.int("REALTIME_IDLE_SECONDS", default=60)
+REALTIME_MAX_MINUTES = env.int("REALTIME_MAX_MINUTES", default=MAX_AUDIO_MINUTES)
+REALTIME_MAX_FRAME_BYTES = 15 * 1024 * 1024
+# What the server itself reads of one WebSocket message (daphne's runserver; uvicorn's --ws-max-size):
+# a frame over REALTIME_MAX_FRAME_BYTES but within this gets an `error` event and the session goes on.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 20 * 1024 * 1024
+REALTIME_TRANSCRIBE_CONCURRENCY = env.int("REALTIME_TRANSCRIBE_CONCURRENCY", default=1)
+# How long a browser's one-use secret (`POST /v1/realtime/client_secrets`) may wait to open its session.
+REALTIME_CLIENT_SECRET_SECONDS = 60
 # How often beat replays every wallet's ledger (`audit_ledger`), and how often it compares the
 # payments and refunds of the last PAYMENTS_RECONCILE_WINDOW_HOURS with Razorpay's (`reconcile_payments`,
 # only with Razorpay keys); the operations dashboard shows the last run of each.

@@ -1,0 +1,57 @@
+"""`POST /v1/realtime/client_secrets`: a one-use secret for a browser's live session."""
+
+import time
+
+import pytest
+
+from accounts.services import api_key_create
+from realtime.client_secrets import client_secret_issue, client_secret_redeem
+from tests.conftest import client_for, key_client
+
+pytestmark = pytest.mark.django_db
+URL = "/v1/realtime/client_secrets"
+
+
+def test_a_signed_in_user_gets_a_secret_that_expires_in_about_a_minute(user):
+    answer = client_for(user).post(URL, {}, format="json")
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["value"].startswith("ek_") and len(body["value"]) > 30
+    assert 59 <= body["expires_at"] - time.time() <= 61
+    assert body["session"]["type"] == "transcription"
+    assert client_secret_redeem(value=body["value"]) == user
+
+
+def test_an_api_key_may_ask_for_one_and_a_shorter_life(user):
+    answer = key_client(api_key_create(user=user, name="server").key).post(
+        URL, {"expires_after": {"anchor": "created_at", "seconds": 10}}, format="json"
+    )
+
+    assert answer.status_code == 200
+    assert 9 <= answer.json()["expires_at"] - time.time() <= 11
+
+
+def test_without_credentials_it_is_401_in_openais_shape(anon_client):
+    answer = anon_client.post(URL, {}, format="json")
+
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_life_outside_10_to_60_seconds_is_refused(user):
+    answer = client_for(user).post(URL, {"expires_after": {"seconds": 3600}}, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "expires_after"
+
+
+def test_a_secret_opens_at_most_one_session_and_not_after_it_expires(user):
+    value, _ = client_secret_issue(user=user, seconds=60)
+    expired, _ = client_secret_issue(user=user, seconds=1)
+    time.sleep(1.1)
+
+    assert client_secret_redeem(value=value) == user
+    assert client_secret_redeem(value=value) is None
+    assert client_secret_redeem(value=expired) is None
+    assert client_secret_redeem(value="sk-not-a-secret") is None
