@@ -15,6 +15,7 @@ http_application = get_asgi_application()  # sets Django up before the routes im
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from config.chunked_bodies import AsgiChunkedBodies  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
-application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application})
+application = ProtocolTypeRouter({"http": AsgiChunkedBodies(http_application), "websocket": websocket_application})

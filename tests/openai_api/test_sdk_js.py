@@ -25,12 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 JS = Path(__file__).parent / "js"
 
 
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker, tmp_path_factory, fake):  # noqa: F811
+@pytest.fixture(scope="module", params=["gunicorn", "runserver"])
+def server(request, django_db_setup, django_db_blocker, tmp_path_factory, fake):  # noqa: F811
+    """Production's WSGI server, and the embedded default's (daphne's runserver, ASGI)."""
     with django_db_blocker.unblock():
         running = LiveServer(
             tmp_path_factory.mktemp("live") / "server.log",
-            gunicorn=True,
+            gunicorn=request.param == "gunicorn",
             TRANSCRIPTION_ENGINE="openai",
             OPENAI_API_KEY="sk-upstream",
             OPENAI_BASE_URL=fake.base_url,
