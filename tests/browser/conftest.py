@@ -42,7 +42,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Stopped once this package's tests are done: while it runs, Playwright's sync API keeps an event
+# loop running in the main thread, where later tests' `asyncio.run` would refuse to start.
+@pytest.fixture(scope="package")
 def browser() -> Browser:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
