@@ -3,23 +3,19 @@ cache: a revocation marks the key refused in the shared cache (set, never delete
 only ever adds). Where the cache lost that mark, `API_KEY_CACHE_SECONDS` bounds how long a node can
 still take the key; while the cache is down, every look-up reads the database."""
 
-import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 import redis
-from django.conf import settings
+import requests
 from django.core.cache import cache
 from django.test import override_settings
 
-from accounts.services import api_key_create, api_key_revoke, user_issue_tokens
+from accounts.services import api_key_create, api_key_hash, api_key_revoke, user_issue_tokens
 from tests.conftest import client_for, key_client
+from tests.openai_api.live import LiveServer
 from tests.production.faults import CuttableProxy
-from tests.workers import database_url
 
 # A Redis database no other test or script uses, and a key prefix of this test run's own.
 REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -92,66 +88,32 @@ def test_keys_are_checked_and_revoked_while_redis_is_down(user, django_capture_o
     assert back == [200, 401]
 
 
-class Node:
-    """`tests.accounts.api_node` in a process of its own."""
-
-    def __init__(self, key_prefix: str) -> None:
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url(),
-            "API_NODE_REDIS_URL": REDIS_URL,
-            "API_NODE_KEY_PREFIX": key_prefix,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.accounts.api_node"],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None and json.loads(self.process.stdout.readline()) == {"ready": True}
-
-    def get(self, path: str, authorization: str) -> tuple[int, str | None]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        request = {"method": "get", "path": path, "authorization": authorization}
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
-        return answer["status"], answer["code"]
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
+@pytest.fixture
+def two_nodes(tmp_path, django_db_blocker):
+    """Two gunicorn servers sharing the test's database and one Redis, as two web nodes do."""
+    with django_db_blocker.unblock():
+        nodes = [LiveServer(tmp_path / f"node-{name}.log", gunicorn=True, REDIS_URL=REDIS_URL) for name in "ab"]
+    yield nodes
+    for node in nodes:
+        node.stop()
 
 
-@pytest.mark.django_db(transaction=True)  # the other node reads what this one committed
-def test_a_key_revoked_on_one_node_is_refused_at_once_by_another_that_just_used_it(user):
-    prefix = f"test-api-keys-{uuid.uuid4().hex[:8]}"
-    shared = redis.Redis.from_url(REDIS_URL)
+@pytest.mark.django_db(transaction=True)  # the nodes read what this test committed
+def test_a_key_revoked_on_one_gunicorn_node_is_refused_at_once_by_another_that_just_used_it(user, two_nodes):
+    node_a, node_b = two_nodes
     issued = api_key_create(user=user, name="leaked")
-    jwt = f"Bearer {user_issue_tokens(user=user)['access']}"
-    redis_cache = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
-    other_node = Node(prefix)
-    try:
-        with override_settings(CACHES=redis_cache, API_KEY_CACHE_SECONDS=5):
-            before = [other_node.get(path, f"Bearer {issued.key}") for path in ("/api/wallet/details/",) * 3]
-            signed_in = other_node.get("/api/auth/user/", jwt)  # the user is cached in Redis by the other node
-            shared_entries = [key.decode() for key in shared.scan_iter(f"{prefix}:*")]
-            revoked = client_for(user).delete(f"/api/api-keys/{issued.api_key.pk}/")  # on this node
-            after = other_node.get("/api/wallet/details/", f"Bearer {issued.key}")
-            still_signed_in = other_node.get("/api/auth/user/", jwt)
-    finally:
-        other_node.stop()
-        for key in shared.scan_iter(f"{prefix}:*"):
-            shared.delete(key)
+    by_key = {"Authorization": f"Bearer {issued.key}"}
+    by_jwt = {"Authorization": f"Bearer {user_issue_tokens(user=user)['access']}"}
+    shared = redis.Redis.from_url(REDIS_URL)
 
-    assert before == [(200, None)] * 3
-    assert signed_in == (200, None)
-    assert any("auth-user" in entry for entry in shared_entries), shared_entries
-    assert any("api-key" in entry for entry in shared_entries), shared_entries
+    before = [requests.get(f"{node_b.url}/api/wallet/details/", headers=by_key, timeout=30).status_code for _ in "123"]
+    cached = [key.decode() for key in shared.scan_iter(f"*{api_key_hash(key=issued.key)}")]
+    revoked = requests.delete(f"{node_a.url}/api/api-keys/{issued.api_key.pk}/", headers=by_jwt, timeout=30)
+    after = requests.get(f"{node_b.url}/api/wallet/details/", headers=by_key, timeout=30)
+    signed_in = requests.get(f"{node_b.url}/api/auth/user/", headers=by_jwt, timeout=30)
+
+    assert before == [200] * 3
+    assert len(cached) == 1  # node b answered from the shared cache
     assert revoked.status_code == 204
-    assert after == (401, "invalid_api_key")
-    assert still_signed_in == (200, None)
+    assert (after.status_code, after.json()["code"]) == (401, "invalid_api_key")
+    assert signed_in.status_code == 200  # the user's other ways in are untouched
