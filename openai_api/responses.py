@@ -81,12 +81,17 @@ def diarized_json_body(transcript: Transcript) -> dict[str, Any]:
     }
 
 
-def stream_events(transcript: Transcript) -> list[dict[str, Any]]:
-    """`transcript.text.delta` for each piece of the text (a segment's), then one
-    `transcript.text.done` with the whole text and the usage."""
+def delta_event(piece: str) -> dict[str, Any]:
+    return {"type": "transcript.text.delta", "delta": piece}
+
+
+def stream_events(transcript: Transcript, *, already_sent: int = 0) -> list[dict[str, Any]]:
+    """`transcript.text.delta` for each piece of the text (a segment's) past the first
+    `already_sent` (given while the job ran), then one `transcript.text.done` with the whole text
+    and the usage."""
     pieces = sse.text_pieces(transcript.text, [segment["text"] for segment in transcript.segments or []])
     return [
-        *({"type": "transcript.text.delta", "delta": piece} for piece in pieces),
+        *(delta_event(piece) for piece in pieces[already_sent:]),
         {"type": "transcript.text.done", "text": transcript.text, "usage": usage(transcript.duration_seconds)},
     ]
 

@@ -40,6 +40,7 @@ from openai_api.errors import (
 )
 from openai_api.responses import (
     Transcript,
+    delta_event,
     diarized_json_body,
     json_body,
     model_body,
@@ -58,6 +59,7 @@ from openai_api.serializers import (
     form_data,
 )
 from openai_api.waiting import is_active, job_states, job_wait
+from transcriptions.decoded import decoded_segments
 from transcriptions.exceptions import IdempotencyKeyReused, UnsupportedOption, failure_error
 from transcriptions.exports import transcription_document
 from transcriptions.models import Transcription
@@ -351,11 +353,15 @@ def _still_running(job: Transcription) -> TranscriptionStillRunning:
 
 
 def _event_stream(job: Transcription) -> Iterator[bytes]:
-    """The job's events: comments while it runs (its progress), then its text as
-    `transcript.text.delta` events and one `transcript.text.done`, or an error event. The job is
-    only read: a client that goes away leaves it to finish, once."""
-    said, last = None, time.monotonic()
+    """The job's events: while it runs, a `transcript.text.delta` for each segment as the worker
+    decodes it, and comments with its progress; then the deltas of the text not yet sent and one
+    `transcript.text.done`, or an error event. The job is only read: a client that goes away
+    leaves it to finish, once."""
+    said, last, sent = None, time.monotonic(), 0
     for state in job_states(job):
+        for segment in decoded_segments(state.pk, run_id=state.run_id, start=sent) if state.run_id else []:
+            yield sse.event(delta_event(segment["text"] if sent == 0 else " " + segment["text"]))
+            sent += 1
         now = time.monotonic()
         if (state.status, state.progress) != said or now - last >= KEEPALIVE_SECONDS:
             said, last = (state.status, state.progress), now
@@ -365,7 +371,7 @@ def _event_stream(job: Transcription) -> Iterator[bytes]:
     elif job.status == Transcription.Status.FAILED:
         yield sse.event(_error_event(_failure(job)))
     else:
-        for event in stream_events(_transcript(job)):
+        for event in stream_events(_transcript(job), already_sent=sent):
             yield sse.event(event)
 
 

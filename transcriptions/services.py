@@ -30,6 +30,7 @@ from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
 from audio.services import audio_file_local_copy
 from config import metrics
+from transcriptions.decoded import decoded_keeper
 from transcriptions.engines import Engine, EngineError, EngineResult, EngineUnavailable, engine_models, get_engine
 from transcriptions.exceptions import (
     AlreadyTranscribed,
@@ -363,6 +364,7 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
                 on_progress=_progress_recorder(job.pk, run_id=run_id),
+                on_segment=decoded_keeper(job.pk, run_id=run_id),
             )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)

@@ -456,6 +456,28 @@ def test_a_stream_follows_a_workers_job_then_sends_the_text(
 
 
 @committing
+def test_a_stream_gives_each_segment_as_the_worker_decodes_it(
+    transcribe_request, user, ninety_seconds_wav, fake_openai, worker_later, settings
+):
+    settings.TRANSCRIPTION_CHUNK_SECONDS, settings.TRANSCRIPTION_CONCURRENCY = 30, 1
+    fake_openai.latency = 0.7  # a chunk, so the job runs for a few polls
+
+    response = transcribe_request(ninety_seconds_wav, model="whisper-1", stream="true")
+
+    blocks = [block for block in b"".join(response.streaming_content).split(b"\n\n") if block]
+    first_delta = next(index for index, block in enumerate(blocks) if block.startswith(b"data:"))
+    still_running = [block for block in blocks[first_delta:] if block.startswith(b": processing")]
+    events = sse.parse(b"\n\n".join(blocks) + b"\n\n")
+    job = Transcription.objects.get(user=user)
+    assert len(fake_openai.requests) > 1  # chunks, cut at pauses
+    assert still_running, blocks  # text came while the job was still processing
+    assert [event["type"] for event in events] == ["transcript.text.delta"] * len(job.segments) + [
+        "transcript.text.done"
+    ]
+    assert "".join(event["delta"] for event in events[:-1]) == events[-1]["text"] == job.text
+
+
+@committing
 def test_a_stream_whose_job_outlives_the_wait_ends_with_an_error_event(
     transcribe_request, user, speech_wav, fake_openai, worker_later, settings
 ):

@@ -95,6 +95,31 @@ def test_long_audio_is_cut_at_pauses_sent_concurrently_and_stitched_in_order(
     assert progress == sorted(progress) and progress[-1] == 1.0
 
 
+def test_each_segment_is_given_as_soon_as_the_chunks_before_it_are_in(fake_openai, three_minutes_mp3):
+    # The first chunk comes back last: its segments, and then all the others, wait for it.
+    def first_chunk_slow(request):
+        reply = transcript(request)
+        return Reply(body=reply.body, delay=1.0 if request.filename == "chunk-000.mp3" else 0.0)
+
+    fake_openai.respond = first_chunk_slow
+    given_when: list[tuple[str, float]] = []
+    engine = openai_engine(fake_openai, chunk_seconds=40, concurrency=5)
+
+    result = engine.transcribe(
+        path=three_minutes_mp3,
+        language=None,
+        words=False,
+        on_progress=lambda fraction: given_when.append(("progress", fraction)),
+        on_segment=lambda segment: given_when.append(("segment", segment)),
+    )
+
+    given = [item for kind, item in given_when if kind == "segment"]
+    assert given == result.segments  # in order, on the recording's clock
+    first_given = next(index for index, (kind, _) in enumerate(given_when) if kind == "segment")
+    before = [item for _, item in given_when[:first_given]]
+    assert before and before[-1] == 0.8  # the other four were in, and held back
+
+
 def test_word_timings_are_asked_for_and_set_in_their_segments_continuously_across_chunks(
     fake_openai, three_minutes_mp3
 ):

@@ -88,8 +88,10 @@ def test_long_audio_is_read_a_window_at_a_time_with_continuous_timings(monkeypat
     )
     twice = joined(audio_dir / "librivox-twice.wav", repeat=2)
 
-    result, _ = transcribe(get_engine(name="local"), twice.path)
+    given: list = []
+    result, _ = transcribe(get_engine(name="local"), twice.path, on_segment=given.append)
 
+    assert given == result.segments  # each one as it was decoded, on the recording's clock
     assert len(read) >= 2
     assert [chunk.start for chunk in read[1:]] == [chunk.end for chunk in read[:-1]]
     assert max(chunk.duration for chunk in read) <= 20 + 2  # a short tail joins the window before it

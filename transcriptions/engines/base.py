@@ -55,6 +55,11 @@ class Segment:
         return segment
 
 
+# Called with each segment of the result, in order and on the recording's clock, as soon as the
+# engine has it (always from the calling thread): what a caller can show before the result is in.
+SegmentCallback = Callable[[Segment], None]
+
+
 @dataclass(frozen=True)
 class EngineResult:
     text: str
@@ -133,6 +138,7 @@ class Engine(Protocol):
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
         """Without `language`, the result says the language detected. `min_language_probability`
         (only on an engine that `gives_language_probability`, without `language`) raises

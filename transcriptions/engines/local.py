@@ -34,6 +34,7 @@ from transcriptions.engines.base import (
     LanguageUncertain,
     ProgressCallback,
     Segment,
+    SegmentCallback,
     Word,
 )
 
@@ -229,6 +230,7 @@ class LocalEngine:
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
         if speakers:
             raise EngineRejected("The offline engine cannot label speakers.")
@@ -278,6 +280,8 @@ class LocalEngine:
                     text = piece.text.strip()
                     if text:
                         segments.append(_segment(piece, text=text).shifted(window.start))
+                        if on_segment is not None:
+                            on_segment(segments[-1])
                     on_progress(min((window.start + piece.end) / decoded.duration, 1.0))
                 on_progress(window.end / decoded.duration)
         if language is None and detected is None and min_language_probability is not None:

@@ -31,6 +31,7 @@ from transcriptions.engines.base import (
     EngineUnavailable,
     ProgressCallback,
     Segment,
+    SegmentCallback,
     Word,
 )
 from transcriptions.engines.languages import language_code
@@ -154,6 +155,7 @@ class OpenAIEngine:
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
         if min_language_probability is not None:
             raise EngineRejected("OpenAI does not say how sure it is of the language it detects.")
@@ -174,13 +176,14 @@ class OpenAIEngine:
                 search_seconds=min(MAX_SILENCE_SEARCH_SECONDS, self.chunk_seconds / 10),
                 min_tail_seconds=MIN_TAIL_SECONDS,
             )
+            done = _InOrder(chunks, on_segment if self.gives_segments else None)
             if speakers:
                 results = self._transcribe_speakers(
-                    client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress
+                    client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress, done
                 )
             else:
                 results = self._transcribe_chunks(
-                    client, decoded, chunks, language, words, task, Path(workdir), on_progress
+                    client, decoded, chunks, language, words, task, Path(workdir), on_progress, done
                 )
         result = _stitch(chunks, results, with_segments=self.gives_segments)
         if language:  # asked for, not detected
@@ -196,6 +199,7 @@ class OpenAIEngine:
         speakers_expected: int | None,
         workdir: Path,
         on_progress: ProgressCallback,
+        done: "_InOrder",
     ) -> list[ChunkResult]:
         """One chunk after another, each sent with clips of the speakers met so far (the most
         talkative first, at most `speakers_expected` and 4), so a voice keeps its letter."""
@@ -231,6 +235,7 @@ class OpenAIEngine:
                     path = media.encode_chunk(decoded, clip, workdir / f"speaker-{letter}{media.CHUNK_SUFFIX}")
                     references[letter] = "data:audio/mpeg;base64," + base64.b64encode(path.read_bytes()).decode()
             results.append((response.text.strip(), segments, language_code(getattr(response, "language", None))))
+            done.add(chunk.index, segments)
             on_progress((chunk.index + 1) / len(chunks))
         return results
 
@@ -244,6 +249,7 @@ class OpenAIEngine:
         task: str,
         workdir: Path,
         on_progress: ProgressCallback,
+        done: "_InOrder",
     ) -> list[ChunkResult]:
         results: list[ChunkResult | None] = [None] * len(chunks)
         cancelled = threading.Event()
@@ -267,9 +273,11 @@ class OpenAIEngine:
             pending = set(futures)
             try:
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        results[futures[future].index] = future.result()
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        result = results[futures[future].index] = future.result()
+                        if result is not None:
+                            done.add(futures[future].index, result[1])
                     on_progress((len(futures) - len(pending)) / len(futures))
             except BaseException:
                 cancelled.set()
@@ -361,6 +369,25 @@ def _status_error(exc: openai.APIStatusError) -> EngineUnavailable | EngineRejec
         return EngineUnavailable("The speech-to-text service is not available.")
     detail = exc.body.get("message") if isinstance(exc.body, dict) else None
     return EngineRejected(f"The speech-to-text service refused this audio: {detail or f'error {status}'}"[:500])
+
+
+class _InOrder:
+    """Gives `on_segment` each chunk's segments, on the recording's clock, once every chunk before
+    it is in too: chunks go out concurrently and come back in any order."""
+
+    def __init__(self, chunks: list[media.Chunk], on_segment: SegmentCallback | None) -> None:
+        self.chunks, self.on_segment = chunks, on_segment
+        self.waiting: dict[int, list[Segment]] = {}
+        self.next = 0
+
+    def add(self, index: int, segments: list[Segment]) -> None:
+        if self.on_segment is None:
+            return
+        self.waiting[index] = segments
+        while self.next in self.waiting:
+            for segment in self.waiting.pop(self.next):
+                self.on_segment(segment.shifted(self.chunks[self.next].start))
+            self.next += 1
 
 
 def _stitch(chunks: list[media.Chunk], results: list[ChunkResult], *, with_segments: bool) -> EngineResult:
