@@ -23,7 +23,7 @@ GREETINGS = {
 }
 GREETINGS_IN_ENGLISH = {"coffee"}
 # Speech in five languages, to detect. whisper-base does not hear espeak-ng's Hindi voice as Hindi
-# (it guesses Hungarian, Latin or English, at 0.2-0.7): tests and the benchmark say so.
+# (it guesses Hungarian, Latin or English, at 0.1-0.7): tests and the benchmark say so.
 SPOKEN = {
     "en": "Good morning. I would like a cup of coffee, please. Thank you very much.",
     "hi": "नमस्ते, आप कैसे हैं? मैं ठीक हूँ, धन्यवाद। आज मौसम बहुत अच्छा है। क्या आप मेरे साथ चाय पीना चाहेंगे?",

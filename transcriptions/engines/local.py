@@ -260,10 +260,10 @@ class LocalEngine:
             segments: list[Segment] = []
             detected: tuple[str, float] | None = None
             # As `hotwords`, put before every 30 s of every window (an `initial_prompt` would prime
-            # only the first 30 s of each: each step starts afresh, see below). On espeak-ng
-            # sentences with rare Indian names it took term recall from 1 in 10 to 8 in 10
-            # (`python -m bench.offline_engine`); as an initial prompt it did as well, but also
-            # wrote the keywords where they were not said.
+            # only the first 30 s of each: each step starts afresh, see below). On ten espeak-ng
+            # sentences with rare Indian names it took the names spelled right from 0 to 6, and
+            # wrote 2 where they were not said; an initial prompt did the same
+            # (`python -m bench.offline_engine --only languages`).
             hotwords = vocabulary_prompt(keywords=keywords, prompt=prompt) or None
             for window in windows:
                 pieces, info = model.transcribe(
