@@ -19,8 +19,16 @@ memory are its own.
   model load in a new process (target < 3 s).
 - Resident memory after 20 jobs in one process, and its growth from the 2nd job to the 20th
   (flat: the model is loaded once and nothing accumulates). Target < 600 MB.
+- Languages (espeak-ng voices, synthesized here, never stored): the language detected on
+  everyday sentences in English, Hindi, French, Spanish and German, with its probability; the
+  French, Spanish and German ones translated to English, with the English content words found.
+- Keyword recall: ten English sentences each holding a rare name (`tests.speech.RARE_NAMES`),
+  transcribed without keywords, then with the ten names as keywords (faster-whisper `hotwords`,
+  as the engine sends them) and, for comparison, as an `initial_prompt`: how many names are
+  spelled right, and how many are written into sentences that do not say them.
 
     .venv/bin/python -m bench.offline_engine [--runs 3] [--minutes 2,10] [--long-minutes 60] [--variant ...]
+    .venv/bin/python -m bench.offline_engine --only languages   # the last two alone, a few minutes
 """
 
 import argparse
@@ -42,9 +50,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, print_rows  # noqa: E402
 from tests.speech import (  # noqa: E402
+    GREETINGS,
+    GREETINGS_IN_ENGLISH,
+    RARE_NAMES,
+    RARE_NAMES_WORDS_PER_MINUTE,
+    SPOKEN,
     Utterance,
+    espeak,
     joined,
     librivox,
+    normalise,
+    terms_heard,
     utterances_dropped_or_doubled,
     word_error_rate,
 )
@@ -103,11 +119,14 @@ class Whisper:
         self.engine = local.LocalEngine.from_settings(model=model)
         local._shared_model(self.engine.weights, self.engine.threads)
 
-    def transcribe(self, path: Path) -> str:
-        return self.engine.transcribe(path=path, language=None, words=False, on_progress=lambda fraction: None).text
+    def transcribe(self, path: Path, **request) -> dict:
+        result = self.engine.transcribe(
+            path=path, language=request.pop("language", None), words=False, on_progress=lambda f: None, **request
+        )
+        return {"text": result.text, "language": result.language, "language_probability": result.language_probability}
 
 
-def child(engine_name: str, files: list[str], repeat: int, options: dict) -> None:
+def child(engine_name: str, files: list[str], repeat: int, options: dict, request: dict) -> None:
     """In a fresh process: load the engine, transcribe each file `repeat` times, print JSON."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("DEBUG", "false")
@@ -120,14 +139,20 @@ def child(engine_name: str, files: list[str], repeat: int, options: dict) -> Non
     for path in files:
         for _ in range(repeat):
             began = time.perf_counter()
-            text = engine.transcribe(Path(path))
+            if isinstance(engine, PocketSphinx):
+                result = {"text": engine.transcribe(Path(path))}
+            else:
+                result = engine.transcribe(Path(path), **request)
             seconds = time.perf_counter() - began
-            report["jobs"].append({"file": path, "seconds": seconds, "text": text, "rss": _rss_mb()})
+            report["jobs"].append({"file": path, "seconds": seconds, **result, "rss": _rss_mb()})
     report["peak_rss"] = _peak_rss_mb()
     print(json.dumps(report))
 
 
-def measure(engine: str, files: list[Path], repeat: int = 1, options: dict | None = None) -> dict:
+def measure(
+    engine: str, files: list[Path], repeat: int = 1, options: dict | None = None, request: dict | None = None
+) -> dict:
+    """`options` override faster-whisper's; `request` is what a job would ask of the engine."""
     completed = subprocess.run(
         [
             sys.executable,
@@ -139,6 +164,8 @@ def measure(engine: str, files: list[Path], repeat: int = 1, options: dict | Non
             str(repeat),
             "--options",
             json.dumps(options or {}),
+            "--request",
+            json.dumps(request or {}),
             *map(str, files),
         ],
         cwd=ROOT,
@@ -267,9 +294,90 @@ def memory(short: Utterance) -> Row:
     )
 
 
+def languages(workdir: Path) -> list[Row]:
+    """Detection on five espeak-ng voices, and translation of three of them to English."""
+    voices = list(SPOKEN)
+    clips = [espeak(workdir / f"spoken-{voice}.wav", voice=voice, text=SPOKEN[voice]) for voice in voices]
+    report = measure("whisper-base", clips)
+    right = 0
+    for voice, job in zip(voices, report["jobs"], strict=True):
+        right += job["language"] == voice
+        print(f"  detected {voice}: {job['language']} ({job['language_probability']:.2f})", flush=True)
+    detections = ", ".join(
+        f"{voice}→{job['language']} {job['language_probability']:.2f}"
+        for voice, job in zip(voices, report["jobs"], strict=True)
+    )
+    translated_voices = list(GREETINGS)
+    clips = [
+        espeak(workdir / f"greeting-{voice}.wav", voice=voice, text=GREETINGS[voice]) for voice in translated_voices
+    ]
+    report = measure("whisper-base", clips, request={"task": "translate"})
+    found = 0
+    for voice, job in zip(translated_voices, report["jobs"], strict=True):
+        found += set(normalise(job["text"])) >= GREETINGS_IN_ENGLISH
+        print(f"  translated {voice}: {job['text']}", flush=True)
+    return [
+        Row(
+            f"language detected, espeak-ng {'/'.join(voices)}, whisper-base",
+            f"{right}/{len(voices)} ({detections})",
+            target=f"{len(voices)}/{len(voices)}",
+            met=right == len(voices),
+        ),
+        Row(
+            f"translated to English with {'/'.join(sorted(GREETINGS_IN_ENGLISH))}, espeak-ng "
+            f"{'/'.join(translated_voices)}",
+            f"{found}/{len(translated_voices)}",
+            target=f"{len(translated_voices)}/{len(translated_voices)}",
+            met=found == len(translated_voices),
+        ),
+    ]
+
+
+def keyword_recall(workdir: Path) -> list[Row]:
+    """Ten rare names, each in a sentence of its own: spelled right without and with keywords."""
+    names = list(RARE_NAMES)
+    clips = [
+        espeak(
+            workdir / f"name-{i}.wav", voice="en", text=RARE_NAMES[name], words_per_minute=RARE_NAMES_WORDS_PER_MINUTE
+        )
+        for i, name in enumerate(names)
+    ]
+    plain = {"language": "en"}
+    settings = {
+        "without keywords": ({}, plain),
+        "keywords (hotwords, as served)": ({}, {**plain, "keywords": names}),
+        "keywords as initial_prompt": ({"initial_prompt": ", ".join(names) + "."}, plain),
+    }
+    recall: dict[str, tuple[int, int]] = {}
+    for label, (options, request) in settings.items():
+        report = measure("whisper-base", clips, options=options, request=request)
+        heard = [terms_heard(names, job["text"]) for job in report["jobs"]]
+        spelled = sum(name in found for name, found in zip(names, heard, strict=True))
+        invented = sum(len([term for term in found if term != name]) for name, found in zip(names, heard, strict=True))
+        recall[label] = (spelled, invented)
+        print(f"  {label:32} {spelled}/{len(names)} spelled, {invented} written where not said", flush=True)
+    without, served, prompted = (recall[label] for label in settings)
+    return [
+        Row(
+            "keyword recall, 10 rare names (espeak-ng), whisper-base: with keywords / without",
+            f"{served[0]}/{len(names)} ({served[1]} written where not said) / {without[0]}/{len(names)}; "
+            f"as initial_prompt {prompted[0]}/{len(names)} ({prompted[1]})",
+            target="with > without",
+            met=served[0] > without[0],
+        )
+    ]
+
+
 def run(
-    runs: int = 3, minutes: tuple[int, ...] = (2, 10), long_minutes: int = 60, variants: dict | None = None
+    runs: int = 3,
+    minutes: tuple[int, ...] = (2, 10),
+    long_minutes: int = 60,
+    variants: dict | None = None,
+    only: str = "",
 ) -> list[Row]:
+    if only == "languages":
+        with tempfile.TemporaryDirectory(prefix="bench-offline-") as scratch:
+            return languages(Path(scratch)) + keyword_recall(Path(scratch))
     variants = {"default": {}, **(variants or {})}
     with tempfile.TemporaryDirectory(prefix="bench-offline-") as scratch:
         workdir = Path(scratch)
@@ -294,6 +402,7 @@ def run(
             recording = read_for(long_minutes)
             for label, options in variants.items():
                 rows += read_speech(label, recording, 1, options, max(own))
+        rows += languages(workdir) + keyword_recall(workdir)
         print(f"  load average at end: {' '.join(f'{load:.1f}' for load in os.getloadavg())}", flush=True)
         return rows
 
@@ -308,6 +417,10 @@ if __name__ == "__main__":
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--request", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", choices=["languages"], default="", help="languages: detection, translation and keyword recall alone"
+    )
     parser.add_argument("--runs", type=int, default=3, help="transcriptions of each file but the longest (default 3)")
     parser.add_argument("--minutes", default="2,10", help="lengths of the read speech run --runs times (default 2,10)")
     parser.add_argument("--long-minutes", type=int, default=60, help="a longer file, run once (default 60; 0: none)")
@@ -322,12 +435,13 @@ if __name__ == "__main__":
     parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.files, args.repeat, json.loads(args.options))
+        child(args.child, args.files, args.repeat, json.loads(args.options), json.loads(args.request))
     else:
         rows = run(
             runs=args.runs,
             minutes=tuple(int(m) for m in args.minutes.split(",") if m),
             long_minutes=args.long_minutes,
             variants=dict(args.variant),
+            only=args.only,
         )
         print_rows("Offline engine", rows)

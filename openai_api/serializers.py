@@ -9,7 +9,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from openai_api.errors import UnknownParameter, UnsupportedParameter
-from transcriptions.serializers import language_field
+from transcriptions.serializers import MAX_PROMPT_CHARS, keywords_field, language_field, prompt_field
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 TRANSLATION_FORMATS = ["json", "text", "srt", "verbose_json", "vtt"]
@@ -24,11 +24,9 @@ LIST_OBJECTS = ["list"]
 TIMED_FORMATS = frozenset({"srt", "verbose_json", "vtt", "diarized_json"})
 STREAMED_FORMATS = frozenset({"json", "text"})
 # Fields that take several values, sent as `name[]` (OpenAI's SDKs) or `name`; parsed under `name[]`.
-LIST_FIELDS = ("timestamp_granularities", "known_speaker_names", "known_speaker_references", "include")
+LIST_FIELDS = ("timestamp_granularities", "known_speaker_names", "known_speaker_references", "include", "keywords")
 # Fields of OpenAI's transcription request (for its gpt-transcribe model) that no engine here serves yet.
 NOT_SERVED = {
-    "keywords": "Keywords are not served yet.",
-    "keywords[]": "Keywords are not served yet.",
     "languages": "Several languages are not served: give one `language`.",
     "languages[]": "Several languages are not served: give one `language`.",
 }
@@ -49,10 +47,10 @@ def _model_field() -> serializers.CharField:
 
 
 def _prompt_field() -> serializers.CharField:
-    return serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="Not served yet: a non-empty prompt is refused (400 `unsupported_parameter`).",
+    return prompt_field(
+        help_text=f"Context for the speech, up to {MAX_PROMPT_CHARS} characters (the job's `prompt`): put before the "
+        "audio within Whisper's 224-token window, as OpenAI does (on the offline engine, as faster-whisper's "
+        "hotwords). Not with `gpt-4o-transcribe-diarize` (400 `unsupported_option`)."
     )
 
 
@@ -69,11 +67,6 @@ def _temperature_field() -> serializers.FloatField:
 
 class _AudioInputChecks:
     """What OpenAI's transcription and translation requests check alike."""
-
-    def validate_prompt(self, value: str) -> str:
-        if value:
-            raise serializers.ValidationError("Prompts are not served yet; send none.", code="unsupported_parameter")
-        return value
 
     def validate_temperature(self, value: float) -> float:
         if value != 0:
@@ -148,6 +141,7 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
         default=list,
         help_text="Not served: no `logprobs` are kept (refused when given).",
     )
+    keywords = keywords_field()
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -278,6 +278,8 @@ def _transcribe(
             source=Transcription.Source.OPENAI,
             task=task,
             language=options.get("language", "").lower(),
+            keywords=options.get("keywords[]", []),
+            prompt=options.get("prompt", ""),
             timestamps=Transcription.Timestamps.WORD if words else Transcription.Timestamps.SEGMENT,
             speaker_labels=model.labels_speakers or options["response_format"] == "diarized_json",
             idempotency_key=idempotency_key,

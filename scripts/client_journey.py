@@ -176,6 +176,30 @@ def run_journey(base: str, token: str, audio: Path, step: Step) -> None:
         client=signed_in, id=labelled.id, format_=models.TranscriptionsDownloadRetrieveFormat.VTT
     )
     step("client: VTT voice tags", "<v A>" in vtt.content.decode(), str(vtt.status_code))
+    translated = expect(
+        "translate with keywords",
+        create.sync_detailed(
+            client=signed_in,
+            body=models.TranscriptionCreateInputRequest(
+                audio_file=audio_file.id,
+                task=models.TranscriptionCreateInputTaskEnum.TRANSLATE,
+                keywords=["Razorpay"],
+                prompt="A payment call.",
+            ),
+        ),
+        202,
+    )
+    deadline = time.monotonic() + 60
+    while translated.status in ("pending", "processing") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        translated = retrieve.sync_detailed(client=signed_in, id=translated.id).parsed
+    step(
+        "client: translation with keywords, language detected",
+        translated.status == "completed"
+        and (translated.task, translated.keywords, translated.prompt) == ("translate", ["Razorpay"], "A payment call.")
+        and translated.language == "fr",
+        f"{translated.status} {translated.task} {translated.language} {translated.language_probability}",
+    )
     csv = _api("transcriptions.transcriptions_export_csv_retrieve").sync_detailed(client=signed_in)
     step("client: CSV export", csv.status_code == 200 and str(job.id) in csv.content.decode(), str(csv.status_code))
     listed = _api("transcriptions.transcriptions_list").sync_detailed(client=signed_in, page_size=5)

@@ -136,10 +136,12 @@ def run(workdir: Path) -> None:
         audit = subprocess.run([PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=env, capture_output=True, text=True)
         step("audit_ledger", audit.returncode == 0, audit.stdout.strip().splitlines()[-1] if audit.stdout else "")
         models = [request.field("model") for request in openai.requests]
-        step(  # the flow's job and the journey's two
+        paths = [request.path.rsplit("/", 1)[-1] for request in openai.requests]
+        step(  # the flow's job and the journey's three
             "OpenAI fake called by the worker",
-            models == ["whisper-1", "whisper-1", "gpt-4o-transcribe-diarize"],
-            ", ".join(models),
+            models == ["whisper-1", "whisper-1", "gpt-4o-transcribe-diarize", "whisper-1"]
+            and paths == ["transcriptions", "transcriptions", "transcriptions", "translations"],
+            ", ".join(f"{model} ({path})" for model, path in zip(models, paths, strict=True)),
         )
     razorpay.close()
 

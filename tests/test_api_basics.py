@@ -111,6 +111,7 @@ def test_the_schema_declares_json_bodies_as_json_only_and_uploads_as_multipart_o
 
     assert bodies.pop(("/api/audio/", "post")) == ["multipart/form-data"]
     assert bodies.pop(("/v1/audio/transcriptions", "post")) == ["multipart/form-data"]  # as OpenAI's
+    assert bodies.pop(("/v1/audio/translations", "post")) == ["multipart/form-data"]
     assert bodies
     assert set(map(tuple, bodies.values())) == {("application/json",)}
 

@@ -57,6 +57,10 @@ class Transcription(models.Model):
     language_probability = models.FloatField(null=True, blank=True)
     language_confidence_threshold = models.FloatField(null=True, blank=True)
     timestamps = models.CharField(max_length=8, choices=Timestamps.choices, default=Timestamps.SEGMENT)
+    # Custom vocabulary: terms to spell as given, and context, put before the audio (see
+    # `transcriptions.engines.vocabulary`).
+    keywords = models.JSONField(default=list, blank=True)
+    prompt = models.TextField(blank=True)
     speaker_labels = models.BooleanField(default=False)
     speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
     # How many speakers the result names; null without speaker labels.

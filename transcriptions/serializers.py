@@ -17,6 +17,48 @@ def language_field() -> serializers.RegexField:
     )
 
 
+MAX_KEYWORDS = 100
+MAX_KEYWORD_CHARS = 50
+MAX_PROMPT_CHARS = 1000
+
+
+def _check_keywords(keywords: list[str]) -> None:
+    """One message a bad term, naming it by its place (1 for the first) and its start."""
+    bad = [
+        f"Keyword {place} ({keyword[:20]!r}) is {'empty' if not keyword else f'{len(keyword)} characters long'}: "
+        f"each is 1 to {MAX_KEYWORD_CHARS} characters."
+        for place, keyword in enumerate(keywords, start=1)
+        if not 1 <= len(keyword) <= MAX_KEYWORD_CHARS
+    ]
+    if bad:
+        raise serializers.ValidationError(bad)
+
+
+def keywords_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        validators=[_check_keywords],
+        required=False,
+        default=list,
+        max_length=MAX_KEYWORDS,
+        help_text=f"Custom vocabulary: up to {MAX_KEYWORDS} terms of 1-{MAX_KEYWORD_CHARS} characters (names, "
+        "products, jargon) to be spelled as given. They go before the audio with `prompt`, kept first when "
+        "Whisper's 224-token window cannot hold both (OpenAI: whisper-1 and the gpt-4o models, not the "
+        "diarizing one; offline: as faster-whisper's hotwords).",
+    )
+
+
+def prompt_field(*, help_text: str = "") -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_PROMPT_CHARS,
+        help_text=help_text
+        or f"Context for the speech (up to {MAX_PROMPT_CHARS} characters): a sentence in its style, the topic, "
+        "words it uses. With `keywords`, what of it fits Whisper's window after them.",
+    )
+
+
 def task_field() -> serializers.ChoiceField:
     return serializers.ChoiceField(
         choices=Transcription.Task.choices,
@@ -40,6 +82,8 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         "job fails with `language_uncertain` and nothing is charged. Offline engine only (OpenAI does not say "
         "how sure it is: 400 `unsupported_option`).",
     )
+    keywords = keywords_field()
+    prompt = prompt_field()
     timestamps = serializers.ChoiceField(
         choices=Transcription.Timestamps.choices,
         default=Transcription.Timestamps.SEGMENT,
@@ -127,6 +171,8 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
         "not say (OpenAI).",
     )
     language_confidence_threshold = serializers.FloatField(allow_null=True)
+    keywords = serializers.ListField(child=serializers.CharField(), help_text="As asked for.")
+    prompt = serializers.CharField(help_text="As asked for.")
     timestamps = serializers.CharField(help_text="`segment` or `word`: what the request asked for.")
     speaker_labels = serializers.BooleanField()
     speakers_expected = serializers.IntegerField(allow_null=True)

@@ -8,7 +8,7 @@ No engine ever runs inside a transaction or while a lock is held.
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,6 +121,8 @@ def transcription_create(
     task: str = Transcription.Task.TRANSCRIBE,
     language: str = "",
     language_confidence_threshold: float | None = None,
+    keywords: Sequence[str] = (),
+    prompt: str = "",
     timestamps: str = Transcription.Timestamps.SEGMENT,
     speaker_labels: bool = False,
     speakers_expected: int | None = None,
@@ -145,6 +147,7 @@ def transcription_create(
     when the job completes or fails. `source` records the way in. Without `language` the job
     records the language detected; `language_confidence_threshold` (0-1) fails it, nothing charged,
     when detection is less sure than that (an engine that does not say how sure: `UnsupportedOption`).
+    `keywords` and `prompt` are custom vocabulary (a model that takes none: `UnsupportedOption`).
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
     `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
@@ -163,6 +166,8 @@ def transcription_create(
         speaker_labels=speaker_labels,
         translate=task == Transcription.Task.TRANSLATE,
     )
+    if (keywords or prompt) and not engine.takes_vocabulary:
+        raise UnsupportedOption(f"The model {engine.model} takes no keywords or prompt.")
     if not engine.supports_language(language):
         raise UnsupportedLanguage()
     if language_confidence_threshold is not None:
@@ -182,7 +187,14 @@ def transcription_create(
                 first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
                 if first is not None:
                     return _replayed(first, audio_file_id), False
-            options = {"task": task, "language": language, "timestamps": timestamps, "speaker_labels": speaker_labels}
+            options = {
+                "task": task,
+                "language": language,
+                "keywords": list(keywords),
+                "prompt": prompt,
+                "timestamps": timestamps,
+                "speaker_labels": speaker_labels,
+            }
             _refuse_duplicate(audio_file=audio_file, options=options, force=force)
             job = Transcription.objects.create(
                 user=user,
@@ -192,6 +204,8 @@ def transcription_create(
                 task=task,
                 language=language,
                 language_confidence_threshold=language_confidence_threshold,
+                keywords=list(keywords),
+                prompt=prompt,
                 timestamps=timestamps,
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
@@ -360,6 +374,8 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
                 language=job.language or None,
                 task=job.task,
                 min_language_probability=job.language_confidence_threshold,
+                keywords=job.keywords,
+                prompt=job.prompt,
                 words=job.timestamps == Transcription.Timestamps.WORD,
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
@@ -588,6 +604,8 @@ def _publish_or_log(transcription_id: UUID, *, limits: TimeLimits) -> None:
 ERASED: dict[str, Any] = {
     "text": "",
     "segments": None,
+    "keywords": [],
+    "prompt": "",
     "audio_filename": "",
     "idempotency_key": None,
     "webhook_url": "",
@@ -664,6 +682,8 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
         task=transcription.task,
         language=transcription.language,
         language_confidence_threshold=transcription.language_confidence_threshold,
+        keywords=transcription.keywords,
+        prompt=transcription.prompt,
         timestamps=transcription.timestamps,
         speaker_labels=transcription.speaker_labels,
         speakers_expected=transcription.speakers_expected,

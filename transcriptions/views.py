@@ -93,6 +93,8 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             task=serializer.validated_data["task"],
             language=serializer.validated_data.get("language", ""),
             language_confidence_threshold=serializer.validated_data.get("language_confidence_threshold"),
+            keywords=serializer.validated_data["keywords"],
+            prompt=serializer.validated_data.get("prompt", ""),
             timestamps=serializer.validated_data["timestamps"],
             speaker_labels=serializer.validated_data["speaker_labels"],
             speakers_expected=serializer.validated_data.get("speakers_expected"),

@@ -151,9 +151,11 @@ def test_a_query_parameter_is_refused_by_name(api_client):
         ({"model": ""}, True, "model", "missing_required_parameter"),
         ({"model": "whisper-1", "speed": "fast"}, True, "speed", "unknown_parameter"),
         ({"model": "whisper-1", "include[]": ["logprobs"]}, True, "include[]", "unsupported_parameter"),
-        ({"model": "whisper-1", "keywords[]": ["Razorpay"]}, True, "keywords[]", "unsupported_parameter"),
-        ({"model": "whisper-1", "prompt": "Acme, Inc."}, True, "prompt", "unsupported_parameter"),
+        ({"model": "whisper-1", "keywords[]": ["Razorpay", ""]}, True, "keywords[]", "invalid_value"),
+        ({"model": "whisper-1", "keywords": ["x" * 51]}, True, "keywords[]", "invalid_value"),
+        ({"model": "whisper-1", "prompt": "x" * 1001}, True, "prompt", "invalid_value"),
         ({"model": "whisper-1", "prompt": ""}, True, None, None),
+        ({"model": "whisper-1", "prompt": "Acme, Inc.", "keywords[]": ["Razorpay"]}, True, None, None),
         ({"model": "whisper-1", "temperature": "0.4"}, True, "temperature", "unsupported_value"),
         ({"model": "whisper-1", "temperature": "2"}, True, "temperature", "invalid_value"),
         ({"model": "whisper-1", "response_format": "xml"}, True, "response_format", "invalid_value"),
@@ -197,7 +199,7 @@ def test_a_request_that_cannot_be_served_is_refused_naming_the_field_and_leaves_
 
     response = transcribe_request(speech_wav if with_file else None, **fields)
 
-    if code is None:  # an empty prompt is no prompt: the request goes on (and meets the empty wallet)
+    if code is None:  # served: the request goes on (and meets the empty wallet)
         assert openai_error(response)["code"] == "insufficient_quota"
     else:
         assert response.status_code == (404 if code == "model_not_found" else 400), response.content

@@ -283,6 +283,17 @@ def test_the_sdk_translates_through_openais_translations_endpoint_billed_like_a_
     assert_ledger_clean()
 
 
+def test_the_sdks_prompt_and_keywords_are_the_jobs_custom_vocabulary_sent_upstream(client, user, speech_wav, fake):
+    result = client.audio.transcriptions.create(
+        file=speech_wav.open("rb"), model="whisper-1", prompt="A refund call.", keywords=["Razorpay", "Kozhikode"]
+    )
+
+    job = Transcription.objects.get(user=user)
+    assert result.text == job.text
+    assert (job.keywords, job.prompt) == (["Razorpay", "Kozhikode"], "A refund call.")
+    assert fake.requests[0].field("prompt") == "A refund call. Razorpay, Kozhikode."
+
+
 # --- Errors, as the SDK raises them -----------------------------------------------------------
 
 

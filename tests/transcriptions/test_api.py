@@ -958,6 +958,78 @@ def test_the_openai_engine_records_the_language_whisper_names_without_a_probabil
     assert fake_openai.requests[0].field("response_format") == "verbose_json"
 
 
+# --- Custom vocabulary ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"keywords": [f"term{i}" for i in range(101)]}, "keywords"),
+        ({"keywords": ["Razorpay", ""]}, "keywords"),
+        ({"keywords": ["Razorpay", "x" * 51]}, "keywords"),
+        ({"keywords": "Razorpay"}, "keywords"),
+        ({"prompt": "x" * 1001}, "prompt"),
+    ],
+)
+def test_too_many_keywords_an_empty_or_long_one_or_a_long_prompt_is_400_naming_it(
+    post, user, make_audio_file, speech_wav, body, field
+):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), **body})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {field}
+    assert not Hold.objects.exists()
+
+
+def test_an_empty_keyword_is_named_by_its_place(post, user, make_audio_file, speech_wav):
+    response = post({"audio_file": str(make_audio_file(user, speech_wav).pk), "keywords": ["Razorpay", "", "UPI"]})
+
+    assert response.json()["errors"] == {"keywords": ["Keyword 2 ('') is empty: each is 1 to 50 characters."]}
+
+
+@committing
+def test_keywords_and_prompt_are_sent_kept_on_the_job_and_make_a_request_of_their_own(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    audio = str(make_audio_file(user, speech_wav).pk)
+    plain = post({"audio_file": audio})
+
+    response = post({"audio_file": audio, "keywords": ["Razorpay", "Kozhikode"], "prompt": "A refund call."})
+    again = post({"audio_file": audio, "keywords": ["Razorpay", "Kozhikode"], "prompt": "A refund call."})
+
+    assert (plain.status_code, response.status_code) == (201, 201)
+    assert (response.json()["keywords"], response.json()["prompt"]) == (["Razorpay", "Kozhikode"], "A refund call.")
+    assert fake_openai.requests[-1].field("prompt") == "A refund call. Razorpay, Kozhikode."
+    assert (again.status_code, again.json()["code"]) == (409, "already_transcribed")
+    assert again.json()["transcription_id"] == response.json()["id"]
+
+
+def test_keywords_with_speaker_labels_on_openai_are_400_unsupported_option(
+    post, user, make_audio_file, speech_wav, fake_openai
+):
+    response = post(
+        {"audio_file": str(make_audio_file(user, speech_wav).pk), "keywords": ["Razorpay"], "speaker_labels": True}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, "unsupported_option")
+    assert "takes no keywords or prompt" in response.json()["detail"]
+    assert not Hold.objects.exists()
+
+
+@committing
+def test_deleting_a_transcript_erases_its_keywords_and_prompt(
+    api_client, post, user, make_audio_file, speech_wav, fake_openai
+):
+    created = post(
+        {"audio_file": str(make_audio_file(user, speech_wav).pk), "keywords": ["Meenakshi"], "prompt": "Asha's call."}
+    ).json()
+
+    api_client.delete(f"{URL}{created['id']}/")
+
+    job = Transcription.objects.get(pk=created["id"])
+    assert (job.keywords, job.prompt) == ([], "")
+
+
 # --- DELETE /api/transcriptions/{id}/ -------------------------------------------------------
 
 

@@ -238,6 +238,54 @@ def test_every_whisper_language_name_has_its_code():
     ]
 
 
+def test_keywords_and_prompt_go_to_whisper_1_on_every_chunk_before_the_previous_text(fake_openai, three_minutes_mp3):
+    engine = openai_engine(fake_openai, chunk_seconds=60, concurrency=1)
+
+    engine.transcribe(
+        path=three_minutes_mp3,
+        language=None,
+        words=False,
+        on_progress=lambda fraction: None,
+        keywords=["Thiruvananthapuram", "Razorpay"],
+        prompt="A call about a refund.",
+    )
+
+    prompts = {request.filename: request.field("prompt") for request in fake_openai.requests}
+    assert prompts["chunk-000.mp3"] == "A call about a refund. Thiruvananthapuram, Razorpay."
+    assert prompts["chunk-001.mp3"] == (
+        "A call about a refund. First half of chunk-000.mp3. Second half of chunk-000.mp3. "
+        "Thiruvananthapuram, Razorpay."
+    )
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+def test_gpt_models_get_the_keywords_as_their_prompt(fake_openai, speech_wav, model):
+    openai_engine(fake_openai, model=model).transcribe(
+        path=speech_wav, language=None, words=False, on_progress=lambda fraction: None, keywords=["Zerodha"]
+    )
+
+    [request] = fake_openai.requests
+    assert (request.field("model"), request.field("prompt")) == (model, "Zerodha.")
+
+
+def test_a_translation_gets_the_keywords_too(fake_openai, speech_wav):
+    openai_engine(fake_openai).transcribe(
+        path=speech_wav, language=None, words=False, on_progress=print, task="translate", keywords=["Kozhikode"]
+    )
+
+    [request] = fake_openai.requests
+    assert (request.path, request.field("prompt")) == ("/v1/audio/translations", "Kozhikode.")
+
+
+def test_the_diarizing_model_takes_no_keywords(fake_openai, speech_wav):
+    engine = openai_engine(fake_openai).for_speakers()
+
+    assert not engine.takes_vocabulary
+    with pytest.raises(EngineRejected, match="takes no keywords"):
+        engine.transcribe(path=speech_wav, language=None, words=False, on_progress=print, speakers=True, prompt="Hi")
+    assert fake_openai.requests == []
+
+
 def test_a_rate_limited_request_is_retried(fake_openai, speech_wav):
     replies = iter([error(429, "Rate limit reached")])
     fake_openai.respond = lambda request: next(replies, None) or transcript(request)

@@ -15,11 +15,14 @@ import pytest
 from tests.speech import (
     GREETINGS,
     GREETINGS_IN_ENGLISH,
+    RARE_NAMES,
+    RARE_NAMES_WORDS_PER_MINUTE,
     SPOKEN,
     errors_per_utterance,
     espeak,
     joined,
     normalise,
+    terms_heard,
     transcribe_without_network,
     utterances_dropped_or_doubled,
     word_error_rate,
@@ -338,3 +341,33 @@ def test_silence_cannot_be_held_to_a_language_probability(tmp_path):
         transcribe(get_engine(name="local"), clip, words=False, min_language_probability=0.1)
 
     assert (result.text, result.language, result.language_probability) == ("", "", None)
+
+
+# --- Custom vocabulary --------------------------------------------------------------------------
+
+
+def test_keywords_get_rare_names_spelled_that_whisper_does_not_know(tmp_path):
+    names = ["Thiruvananthapuram", "Razorpay", "Kozhikode", "Zerodha"]
+    clip = tmp_path / "names.wav"
+    parts = [
+        espeak(
+            tmp_path / f"{name}.wav", voice="en", text=RARE_NAMES[name], words_per_minute=RARE_NAMES_WORDS_PER_MINUTE
+        )
+        for name in names
+    ]
+    ffmpeg(
+        *[arg for part in parts for arg in ("-i", str(part))],
+        "-filter_complex",
+        f"concat=n={len(parts)}:v=0:a=1",
+        str(clip),
+    )
+    engine = get_engine(name="local")
+
+    plain, _ = transcribe(engine, clip, language="en", words=False)
+    with_keywords, _ = transcribe(
+        engine, clip, language="en", words=False, keywords=names, prompt="Bookings and payments."
+    )
+
+    assert len(terms_heard(names, plain.text)) <= 1, plain.text
+    assert len(terms_heard(names, with_keywords.text)) >= 3, with_keywords.text
+    assert with_keywords.text.count(",") < 6  # the keywords are not written out as a list

@@ -1,6 +1,6 @@
 """What every engine returns and raises: plain values, no SDK types."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,6 +118,11 @@ class Engine(Protocol):
         ...
 
     @property
+    def takes_vocabulary(self) -> bool:
+        """Whether it takes keywords and a prompt (custom vocabulary)."""
+        ...
+
+    @property
     def gives_language_probability(self) -> bool:
         """Whether it says how sure it is of the language it detects (and so can be held to a minimum)."""
         ...
@@ -138,11 +143,15 @@ class Engine(Protocol):
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        keywords: Sequence[str] = (),
+        prompt: str = "",
         on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
-        """Without `language`, the result says the language detected. `min_language_probability`
-        (only on an engine that `gives_language_probability`, without `language`) raises
-        `LanguageUncertain` as soon as detection is less sure than that. `task` TRANSLATE (only on
+        """`keywords` and `prompt` (only on an engine that `takes_vocabulary`) are put before the
+        audio, keywords first when the model's window cannot hold them all. Without `language`,
+        the result says the language detected. `min_language_probability` (only on an engine that
+        `gives_language_probability`, without `language`) raises `LanguageUncertain` as soon as
+        detection is less sure than that. `task` TRANSLATE (only on
         an engine from `for_translation`) gives the text in English; `speakers` (only on an engine
         from `for_speakers`) labels each segment with its speaker; `speakers_expected` is the
         caller's guess of how many there are."""

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,7 @@ from transcriptions.engines.base import (
     SegmentCallback,
     Word,
 )
+from transcriptions.engines.vocabulary import vocabulary_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +217,10 @@ class LocalEngine:
     def gives_language_probability(self) -> bool:
         return True
 
+    @property
+    def takes_vocabulary(self) -> bool:
+        return True
+
     def for_translation(self, *, words: bool) -> "LocalEngine | None":
         """Whisper's own translate task; an English-only model was never taught it."""
         return None if self.weights.english_only else self
@@ -230,6 +236,8 @@ class LocalEngine:
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        keywords: Sequence[str] = (),
+        prompt: str = "",
         on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
         if speakers:
@@ -253,6 +261,12 @@ class LocalEngine:
             )
             segments: list[Segment] = []
             detected: tuple[str, float] | None = None
+            # As `hotwords`, put before every 30 s of every window (an `initial_prompt` would prime
+            # only the first 30 s of each: each step starts afresh, see below). On ten espeak-ng
+            # sentences with rare Indian names it took the names spelled right from 0 to 6, and
+            # wrote 2 where they were not said; an initial prompt did the same
+            # (`python -m bench.offline_engine --only languages`).
+            hotwords = vocabulary_prompt(keywords=keywords, prompt=prompt) or None
             for window in windows:
                 pieces, info = model.transcribe(
                     media.read_samples(decoded, window),
@@ -260,6 +274,7 @@ class LocalEngine:
                     language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
                     language_detection_threshold=LANGUAGE_DETECTION_THRESHOLD,
                     task=task,
+                    hotwords=hotwords,
                     beam_size=self.beam_size,
                     vad_filter=True,
                     word_timestamps=words,

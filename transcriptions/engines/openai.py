@@ -14,8 +14,9 @@ import logging
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from transcriptions.engines.base import (
     Word,
 )
 from transcriptions.engines.languages import language_code
+from transcriptions.engines.vocabulary import vocabulary_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,12 @@ MIN_TAIL_SECONDS = 2.0
 # Whisper reads at most the last 224 tokens of a prompt; ~200 characters of the previous chunk
 # are enough to carry names and spelling across a cut.
 PROMPT_TAIL_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    keywords: tuple[str, ...]
+    prompt: str
 
 
 # A chunk's text, its segments on the chunk's own clock, and the language the model heard in it
@@ -129,6 +137,11 @@ class OpenAIEngine:
         return engine
 
     @property
+    def takes_vocabulary(self) -> bool:
+        """whisper-1 and the gpt-4o models take a `prompt`; the diarizing model does not."""
+        return self.model != SPEAKERS_MODEL
+
+    @property
     def gives_language_probability(self) -> bool:
         """OpenAI names the language it heard (`verbose_json`), never how sure it is."""
         return False
@@ -155,8 +168,12 @@ class OpenAIEngine:
         speakers_expected: int | None = None,
         task: str = TRANSCRIBE,
         min_language_probability: float | None = None,
+        keywords: Sequence[str] = (),
+        prompt: str = "",
         on_segment: SegmentCallback | None = None,
     ) -> EngineResult:
+        if (keywords or prompt) and not self.takes_vocabulary:
+            raise EngineRejected(f"The model {self.model} takes no keywords or prompt.")
         if min_language_probability is not None:
             raise EngineRejected("OpenAI does not say how sure it is of the language it detects.")
         if task == TRANSLATE and self.for_translation(words=words) is not self:
@@ -182,8 +199,9 @@ class OpenAIEngine:
                     client, decoded, chunks, language, speakers_expected, Path(workdir), on_progress, done
                 )
             else:
+                vocabulary = Vocabulary(keywords=tuple(keywords), prompt=prompt)
                 results = self._transcribe_chunks(
-                    client, decoded, chunks, language, words, task, Path(workdir), on_progress, done
+                    client, decoded, chunks, language, words, task, vocabulary, Path(workdir), on_progress, done
                 )
         result = _stitch(chunks, results, with_segments=self.gives_segments)
         if language:  # asked for, not detected
@@ -247,6 +265,7 @@ class OpenAIEngine:
         language: str | None,
         words: bool,
         task: str,
+        vocabulary: "Vocabulary",
         workdir: Path,
         on_progress: ProgressCallback,
         done: "_InOrder",
@@ -262,7 +281,10 @@ class OpenAIEngine:
                 # The previous chunk's words, if they are already in: a prompt never waits for
                 # them, so chunks still go out concurrently.
                 previous = results[chunk.index - 1] if chunk.index else None
-                prompt = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else None
+                previous_text = previous[0][-PROMPT_TAIL_CHARS:] if previous and self.gives_segments else ""
+                prompt = vocabulary_prompt(
+                    keywords=vocabulary.keywords, prompt=vocabulary.prompt, previous=previous_text
+                )
                 return self._transcribe_chunk(client, audio, language, prompt, words=words, task=task)
             except BaseException:
                 cancelled.set()
