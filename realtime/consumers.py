@@ -432,4 +432,11 @@ def _seconds(samples: int) -> Decimal:
 def _detached(coroutine: Coroutine[Any, Any, None]) -> None:
     task = asyncio.ensure_future(coroutine)
     _settling.add(task)
-    task.add_done_callback(_settling.discard)
+    task.add_done_callback(_settled)
+
+
+def _settled(task: "asyncio.Task[None]") -> None:
+    _settling.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The record stays `processing` and stops beating: the reaper settles it from what it wrote.
+        logger.error("A live session could not be settled; the reaper will", exc_info=task.exception())
