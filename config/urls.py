@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/transcriptions/", include("transcriptions.urls")),
     path("api/webhooks/", include("webhooks.urls")),
     re_path(r"^api/", views.api_not_found),  # last: what nothing above matched
+    path("try/", include("realtime.try_urls")),  # a page to try the API from a browser
     path("v1/realtime/", include("realtime.urls")),  # before /v1's own answer to unknown URLs
     path("v1/", include("openai_api.urls")),  # the OpenAI-compatible API, with its own answer to unknown URLs
 ]

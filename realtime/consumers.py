@@ -103,6 +103,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self.covered_seconds = self.session.covered_seconds
         self.billed_samples = 0  # audio paid for: committed, or silence the detector passed over
         self.failed_samples = 0  # committed audio the engine could not transcribe: not paid for
+        self.segments: list[Any] = []  # every utterance's, on the session's clock
         self.last_event = time.monotonic()
         self.queue: asyncio.Queue[tuple[str, np.ndarray, int, int] | None] = asyncio.Queue()
         self.transcriber = asyncio.ensure_future(self._transcribe_each())
@@ -199,6 +200,9 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 if exc.code != "insufficient_balance":
                     raise
                 stop = ("insufficient_quota", f"{exc.detail} The session ends; the audio before this is transcribed.")
+            except Exception:  # the database away: no more audio can be paid for
+                logger.exception("Live session %s: the hold could not be extended", self.session_id)
+                stop = ("service_unavailable", "The service is briefly unavailable: the session ends.")
         room = min(self.covered_seconds, limit) - self.received_seconds
         if seconds > room:
             data = data[: max(0, int(room * rate)) * 2]
@@ -320,12 +324,16 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 logger.exception("Live session %s: an utterance failed", self.session_id)
                 self.failed_samples += len(samples)
                 continue
-            offset = start / ENGINE_RATE
-            await database_sync_to_async(live_session_record)(
-                transcription_id=self.session.transcription_id,
-                segments=[segment.shifted(offset) for segment in result.segments],
-                billed_seconds=_seconds(billed_through - self.failed_samples),
-            )
+            segments = [segment.shifted(start / ENGINE_RATE) for segment in result.segments]
+            self.segments += segments
+            try:
+                await database_sync_to_async(live_session_record)(
+                    transcription_id=self.session.transcription_id,
+                    segments=segments,
+                    billed_seconds=_seconds(billed_through - self.failed_samples),
+                )
+            except Exception:  # the end writes every segment again; a crash before it charges less
+                logger.warning("Live session %s: an utterance could not be recorded yet", self.session_id)
             if result.text:
                 await self._send(
                     protocol.server_event(
@@ -412,7 +420,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         finally:
             billed = _seconds(self.billed_samples - self.failed_samples)
             await database_sync_to_async(live_session_finish)(
-                transcription_id=self.session.transcription_id, billed_seconds=billed
+                transcription_id=self.session.transcription_id, billed_seconds=billed, segments=self.segments
             )
 
     # --- Helpers ----------------------------------------------------------------------------------
@@ -432,4 +440,11 @@ def _seconds(samples: int) -> Decimal:
 def _detached(coroutine: Coroutine[Any, Any, None]) -> None:
     task = asyncio.ensure_future(coroutine)
     _settling.add(task)
-    task.add_done_callback(_settling.discard)
+    task.add_done_callback(_settled)
+
+
+def _settled(task: "asyncio.Task[None]") -> None:
+    _settling.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The record stays `processing` and stops beating: the reaper settles it from what it wrote.
+        logger.error("A live session could not be settled; the reaper will", exc_info=task.exception())

@@ -1,5 +1,8 @@
-"""`POST /v1/realtime/client_secrets`: what a browser needs to open a live session."""
+"""`POST /v1/realtime/client_secrets`: what a browser needs to open a live session; and `/try/`."""
 
+from pathlib import Path
+
+from django.http import Http404, HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,3 +32,26 @@ class ClientSecretView(OpenAIView):
         value, expires_at = client_secret_issue(user=signed_in_user(request), seconds=seconds)
         session = protocol.session_body(protocol.new_id("sess"), protocol.SessionConfig())
         return Response({"value": value, "expires_at": expires_at, "session": session})
+
+
+# --- /try/: a static page to try the API from a browser --------------------------------------------
+
+TRY_DIR = Path(__file__).resolve().parent / "try_page"
+TRY_FILES = {
+    "": ("index.html", "text/html; charset=utf-8"),
+    "try.js": ("try.js", "text/javascript; charset=utf-8"),
+    "pcm-worklet.js": ("pcm-worklet.js", "text/javascript; charset=utf-8"),
+}
+# Its own files only: no CDN, nothing inline but its styles; it talks to this server alone.
+TRY_CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'"
+
+
+def try_page(request: HttpRequest, name: str = "") -> HttpResponse:
+    """`/try/` and its two scripts, read from `realtime/try_page/` (served the same by every server,
+    whatever serves static files)."""
+    if name not in TRY_FILES:
+        raise Http404()
+    filename, content_type = TRY_FILES[name]
+    response = HttpResponse((TRY_DIR / filename).read_bytes(), content_type=content_type)
+    response["Content-Security-Policy"] = TRY_CONTENT_SECURITY_POLICY
+    return response

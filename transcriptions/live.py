@@ -150,11 +150,18 @@ def live_session_record(*, transcription_id: UUID, segments: list[Segment], bill
     )
 
 
-def live_session_finish(*, transcription_id: UUID, billed_seconds: Decimal, only_if: Q | None = None) -> bool:
+def live_session_finish(
+    *,
+    transcription_id: UUID,
+    billed_seconds: Decimal,
+    segments: list[Segment] | None = None,
+    only_if: Q | None = None,
+) -> bool:
     """Complete the session: capture the billable minutes of `billed_seconds` (demo minutes first)
     and release the rest of the hold, with the record, in one transaction; its webhooks are told.
-    Locks the hold and wallet, then the record. False (nothing changed) when it was finished already
-    or no longer meets `only_if`."""
+    `segments`, when given, are the whole session's (on its clock) and replace what was recorded
+    utterance by utterance (a write that failed meanwhile is made good). Locks the hold and wallet,
+    then the record. False (nothing changed) when it was finished already or no longer meets `only_if`."""
     minutes = billable_minutes(billed_seconds)
     subject = wallet_subject(transcription_id)
     with transaction.atomic():
@@ -164,7 +171,12 @@ def live_session_finish(*, transcription_id: UUID, billed_seconds: Decimal, only
         else:  # no audio: no ledger line
             wallet_release(subject=subject)
         now = timezone.now()
+        result: dict[str, Any] = {}
+        if segments is not None:
+            kept = [segment.as_dict() for segment in segments]
+            result = {"text": " ".join(segment["text"] for segment in kept), "segments": kept}
         finished = Transcription.objects.filter(only_if or Q(), pk=transcription_id, status=Status.PROCESSING).update(
+            **result,
             status=Status.COMPLETED,
             audio_duration_seconds=billed_seconds,
             billable_minutes=minutes,

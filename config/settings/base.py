@@ -318,7 +318,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Transcription API",
-    "DESCRIPTION": "Pay-per-minute audio transcription: sign-in, wallet, uploads and transcripts.",
+    "DESCRIPTION": "Pay-per-minute audio transcription: sign-in, wallet, uploads and transcripts. "
+    "Try it in a browser at [/try/](/try/): an API key, a file, and live text from the microphone.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -1,0 +1,81 @@
+"""A live session's bounds: REALTIME_IDLE_SECONDS without a client event, REALTIME_MAX_MINUTES of audio."""
+
+import asyncio
+import contextlib
+import time
+from decimal import Decimal
+
+import pytest
+import websockets
+
+from accounts.services import api_key_create
+from tests.factories import UserFactory
+from tests.openai_api.live import LiveServer
+from tests.realtime.client import all_events, pcm_of, start, stream
+from tests.speech import librivox
+from transcriptions.models import Transcription
+from wallet.audit import wallet_audit
+from wallet.models import Wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        running = LiveServer(
+            tmp_path_factory.mktemp("live") / "server.log",
+            TRANSCRIPTION_ENGINE="local",
+            REALTIME_IDLE_SECONDS="3",
+            REALTIME_MAX_MINUTES="1",
+        )
+    yield running
+    running.stop()
+
+
+def completed_session(user) -> Transcription:
+    deadline = time.monotonic() + 60
+    while (job := Transcription.objects.get(user=user)).status != Transcription.Status.COMPLETED:
+        assert time.monotonic() < deadline, job.status
+        time.sleep(0.2)
+    return job
+
+
+def test_a_session_without_client_events_is_closed_after_the_idle_time(server):
+    user = UserFactory()
+    key = api_key_create(user=user, name="live").key
+
+    async def scenario():
+        ws, _, _ = await start(server, key)
+        began = time.monotonic()
+        events = await all_events(ws, timeout=30)
+        return events, time.monotonic() - began
+
+    events, waited = asyncio.run(scenario())
+
+    assert [(event["type"], event["error"]["code"]) for event in events] == [("error", "idle_timeout")]
+    assert 2.5 <= waited <= 10
+    assert completed_session(user).billable_minutes == Decimal("0.00")
+    assert wallet_audit().mismatches == []
+
+
+def test_a_session_ends_at_its_longest_audio_and_charges_exactly_that(server):
+    user = UserFactory()
+    key = api_key_create(user=user, name="live").key
+    pcm = b"".join(pcm_of(utterance.path, silence_after=1.0) for utterance in librivox() * 3)  # 75 s
+
+    async def scenario():
+        ws, _, _ = await start(server, key)
+        with contextlib.suppress(websockets.ConnectionClosed):  # the server may close it while we send
+            await stream(ws, pcm)
+        return await all_events(ws)
+
+    events = asyncio.run(scenario())
+
+    errors = [event["error"]["code"] for event in events if event["type"] == "error"]
+    assert errors == ["session_max_duration"]
+    job = completed_session(user)
+    assert (job.audio_duration_seconds, job.billable_minutes) == (Decimal("60.000"), Decimal("1.00"))
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.held, wallet.demo_minutes_held, wallet.demo_minutes_remaining) == (0, 0, Decimal("9.00"))
+    assert wallet_audit().mismatches == []
