@@ -4,12 +4,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from redaction.transcript import Substitution
 from wallet.models import Subject, SubjectType
 
 
 def wallet_subject(transcription_id) -> Subject:
     """How the wallet names a transcription it holds or charges for."""
     return Subject(SubjectType.TRANSCRIPTION, str(transcription_id))
+
+
+class RedactionSubstitution(models.TextChoices):
+    ENTITY_NAME = Substitution.ENTITY_NAME.value, "[ENTITY_NAME]"
+    HASH = Substitution.HASH.value, "#### (one a character)"
 
 
 class Transcription(models.Model):
@@ -61,6 +67,12 @@ class Transcription(models.Model):
     speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
     # How many speakers the result names; null without speaker labels.
     speaker_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Personal data taken out of the result before it is stored (see the `redaction` package): which
+    # kinds (empty: all), written as `entity_name` or `hash`; `redactions` counts what was found, per kind.
+    redact_pii = models.BooleanField(default=False)
+    redact_pii_policies = models.JSONField(default=list, blank=True)
+    redact_pii_sub = models.CharField(max_length=16, choices=RedactionSubstitution.choices, blank=True)
+    redactions = models.JSONField(null=True, blank=True)
     # Told when the job completes or fails, besides the user's webhook endpoints.
     webhook_url = models.URLField(max_length=2000, blank=True)
     engine = models.CharField(max_length=32, blank=True)

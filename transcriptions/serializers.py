@@ -1,6 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from redaction.entities import Entity
+from redaction.transcript import Substitution
 from transcriptions.exports import CONTENT_TYPES
 from transcriptions.models import Transcription
 
@@ -65,6 +67,26 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         help_text="Also POST `transcription.completed` or `transcription.failed` here, signed with your default "
         "secret (`GET /api/webhooks/signing_secret/`). A public http(s) URL; https in production.",
     )
+    redact_pii = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Take personal data out of the transcript before it is stored: its text, segments and words, and "
+        "so every download, export and webhook. Identifiers are checked (Aadhaar's Verhoeff digit, Luhn for cards, "
+        "PAN, GSTIN, phone numbers as libphonenumber judges them, India first) and found written or spoken "
+        '("nine eight four five ...", "rahul at gmail dot com"); ordinary numbers, amounts and dates stay.',
+    )
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="With `redact_pii`: the kinds to take out; all of them when left out.",
+    )
+    redact_pii_sub = serializers.ChoiceField(
+        choices=[choice.value for choice in Substitution],
+        required=False,
+        help_text="With `redact_pii`: `entity_name` (the default) writes `[PHONE_NUMBER]`, `[AADHAAR]`, ...; "
+        "`hash` writes one `#` per character.",
+    )
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -75,6 +97,15 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
     def validate_language(self, value: str) -> str:
         return value.lower()
 
+    def validate_redact_pii_policies(self, value: list[str]) -> list[str]:
+        known = [entity.value for entity in Entity]
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown policy {', '.join(map(repr, unknown))}; the policies are {', '.join(known)}."
+            )
+        return value
+
     def validate(self, attrs: dict) -> dict:
         if attrs.get("speakers_expected") is not None and not attrs.get("speaker_labels"):
             raise serializers.ValidationError({"speakers_expected": ['Only with "speaker_labels": true.']})
@@ -82,6 +113,9 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"language_confidence_threshold": ["Only when the language is to be detected: give no language."]}
             )
+        for name in ("redact_pii_policies", "redact_pii_sub"):
+            if name in attrs and not attrs["redact_pii"]:
+                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']})
         return attrs
 
 
@@ -132,6 +166,17 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     speakers_expected = serializers.IntegerField(allow_null=True)
     speaker_count = serializers.IntegerField(allow_null=True, help_text="How many speakers it names, with labels.")
     webhook_url = serializers.CharField(help_text="Told when it completes or fails; empty when not asked.")
+    redact_pii = serializers.BooleanField()
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(), help_text="The kinds of personal data taken out; empty: all of them."
+    )
+    redact_pii_sub = serializers.CharField(help_text="`entity_name` or `hash`; empty without `redact_pii`.")
+    redactions = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text='How many of each kind were taken out, e.g. `{"phone_number": 2, "aadhaar": 0}`: counts only. '
+        "Null without `redact_pii` or before the job completes.",
+    )
     engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()
     error = serializers.CharField(help_text="Why it failed, safe to show.")

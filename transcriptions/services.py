@@ -8,7 +8,7 @@ No engine ever runs inside a transaction or while a lock is held.
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +30,8 @@ from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
 from audio.services import audio_file_local_copy
 from config import metrics
+from redaction.entities import Entity
+from redaction.transcript import Substitution
 from transcriptions.engines import Engine, EngineError, EngineResult, EngineUnavailable, engine_models, get_engine
 from transcriptions.exceptions import (
     AlreadyTranscribed,
@@ -51,6 +53,7 @@ from transcriptions.exceptions import (
     UnsupportedOption,
 )
 from transcriptions.models import Transcription, wallet_subject
+from transcriptions.pii import result_redact
 from transcriptions.selectors import (
     ACTIVE_STATUSES,
     audio_has_active_transcription,
@@ -124,6 +127,9 @@ def transcription_create(
     speaker_labels: bool = False,
     speakers_expected: int | None = None,
     webhook_url: str = "",
+    redact_pii: bool = False,
+    redact_pii_policies: Sequence[str] = (),
+    redact_pii_sub: str = "",
     force: bool = False,
     idempotency_key: str | None = None,
 ) -> tuple[Transcription, bool]:
@@ -144,6 +150,8 @@ def transcription_create(
     when the job completes or fails. `source` records the way in. Without `language` the job
     records the language detected; `language_confidence_threshold` (0-1) fails it, nothing charged,
     when detection is less sure than that (an engine that does not say how sure: `UnsupportedOption`).
+    `redact_pii` takes the personal data of the kinds in `redact_pii_policies` (all when empty) out of
+    the result before it is stored, written as `redact_pii_sub` (`entity_name` or `hash`).
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
     `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
@@ -173,6 +181,7 @@ def transcription_create(
             )
     if webhook_url:
         webhook_url_check(url=webhook_url)
+    _check_redaction(redact_pii=redact_pii, policies=redact_pii_policies, substitution=redact_pii_sub)
     minutes = billable_minutes(audio_file.duration_seconds)
     try:
         with transaction.atomic():
@@ -181,7 +190,13 @@ def transcription_create(
                 first = Transcription.objects.filter(user=user, idempotency_key=idempotency_key).first()
                 if first is not None:
                     return _replayed(first, audio_file_id), False
-            options = {"task": task, "language": language, "timestamps": timestamps, "speaker_labels": speaker_labels}
+            options = {
+                "task": task,
+                "language": language,
+                "timestamps": timestamps,
+                "speaker_labels": speaker_labels,
+                "redact_pii": redact_pii,
+            }
             _refuse_duplicate(audio_file=audio_file, options=options, force=force)
             job = Transcription.objects.create(
                 user=user,
@@ -195,6 +210,9 @@ def transcription_create(
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
                 webhook_url=webhook_url,
+                redact_pii=redact_pii,
+                redact_pii_policies=sorted(set(redact_pii_policies)) if redact_pii else [],
+                redact_pii_sub=(redact_pii_sub or Substitution.ENTITY_NAME) if redact_pii else "",
                 source=source,
                 engine=engine.name,
                 model=engine.model,
@@ -217,6 +235,17 @@ def transcription_create(
         raise
     job.refresh_from_db()  # it may have run already
     return job, True
+
+
+def _check_redaction(*, redact_pii: bool, policies: Sequence[str], substitution: str) -> None:
+    """Raises `UnsupportedOption` naming an unknown kind of personal data or substitution."""
+    unknown = sorted(set(policies) - {entity.value for entity in Entity})
+    if unknown:
+        raise UnsupportedOption(f"No such redaction policy: {', '.join(unknown)}.")
+    if substitution and substitution not in {choice.value for choice in Substitution}:
+        raise UnsupportedOption(f"No such redaction substitution: {substitution}.")
+    if not redact_pii and (policies or substitution):
+        raise UnsupportedOption('Redaction policies and substitution only go with "redact_pii": true.')
 
 
 def _engine_for(*, model: str, words: bool, speaker_labels: bool, translate: bool = False) -> Engine:
@@ -364,6 +393,11 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
                 speakers_expected=job.speakers_expected,
                 on_progress=_progress_recorder(job.pk, run_id=run_id),
             )
+        redactions = None
+        if job.redact_pii:  # before anything of the result is stored
+            result, redactions = result_redact(
+                result=result, policies=job.redact_pii_policies, substitution=job.redact_pii_sub
+            )
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
         if isinstance(exc, EngineUnavailable):
@@ -382,7 +416,7 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
         logger.exception("Transcription %s failed unexpectedly", job.pk)
         _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, only_if=this_run)
     else:
-        _complete(job.pk, result, run_id=run_id)
+        _complete(job.pk, result, redactions=redactions, run_id=run_id)
     job = _reloaded(job)
     _count_outcome(job)
     return job
@@ -445,7 +479,9 @@ def _heartbeat(transcription_id: UUID, *, run_id: str) -> Iterator[None]:
         thread.join()
 
 
-def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> bool:
+def _complete(
+    transcription_id: UUID, result: EngineResult, *, run_id: str, redactions: dict[str, int] | None = None
+) -> bool:
     with transaction.atomic():
         wallet_capture(subject=wallet_subject(transcription_id))
         now = timezone.now()
@@ -456,6 +492,7 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             detected_language=result.language,
             language_probability=result.language_probability,
             speaker_count=_speaker_count(result),
+            redactions=redactions,
             progress=100,
             completed_at=now,
             deadline_at=None,

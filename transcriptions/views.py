@@ -97,6 +97,9 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             speaker_labels=serializer.validated_data["speaker_labels"],
             speakers_expected=serializer.validated_data.get("speakers_expected"),
             webhook_url=serializer.validated_data.get("webhook_url", ""),
+            redact_pii=serializer.validated_data["redact_pii"],
+            redact_pii_policies=serializer.validated_data.get("redact_pii_policies", ()),
+            redact_pii_sub=serializer.validated_data.get("redact_pii_sub", ""),
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )
