@@ -371,6 +371,23 @@ def _local_part(words: Sequence[str], numbers_by_last: dict[int, _Number], k: in
     return j + 1, "".join(reversed(parts))
 
 
+def _domain_labels(words: Sequence[str], j: int) -> list[tuple[int, str]]:
+    """A domain's labels from token j on, each with its last token: "gmail dot com", "gmail.com",
+    or "Yahoo" ".com" as Whisper's words cut "Yahoo.com"."""
+    if j >= len(words) or not _label(words[j]):
+        return []
+    labels = [(j, words[j])]
+    while True:
+        if j + 2 < len(words) and _SEPARATOR_WORDS.get(words[j + 1]) == "." and _label(words[j + 2]):
+            j += 2
+            labels.append((j, words[j]))
+        elif j + 1 < len(words) and words[j + 1].startswith(".") and _label(words[j + 1][1:]):
+            j += 1
+            labels.append((j, words[j][1:]))
+        else:
+            return labels
+
+
 def _address_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
     hits: list[Hit] = []
     for i, word in enumerate(words):
@@ -390,20 +407,12 @@ def _address_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
             continue
         first, local_part = local
         # The domain: labels joined by "dot"; the address ends at the last label that can end one.
-        domain: list[str] = []
-        j = at_end + 1
         end_of_email: tuple[int, str] | None = None
-        while j < len(words) and _label(words[j]):
-            domain.append(words[j])
-            candidate = "".join(domain)
-            tld = candidate.rsplit(".", 1)[-1]
-            if "." in candidate and (written_at or tld in _SPOKEN_TLDS):
-                end_of_email = (j, candidate)
-            if j + 2 < len(words) and _SEPARATOR_WORDS.get(words[j + 1]) == "." and _label(words[j + 2]):
-                domain.append(".")
-                j += 2
-            else:
-                break
+        labels = _domain_labels(words, at_end + 1)
+        for n in range(len(labels)):
+            candidate = ".".join(label for _, label in labels[: n + 1])
+            if "." in candidate and (written_at or candidate.rsplit(".", 1)[-1] in _SPOKEN_TLDS):
+                end_of_email = (labels[n][0], candidate)
         if end_of_email is not None and is_email_address(f"{local_part}@{end_of_email[1]}"):
             hits.append(Hit(Entity.EMAIL_ADDRESS, first, end_of_email[0]))
             continue

@@ -4,6 +4,7 @@ and the user's data export) holds an identifier the redaction found; near-misses
 
 import json
 import re
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -182,3 +183,28 @@ def test_without_redact_pii_nothing_is_redacted_and_redactions_is_null(
 
     assert (job["redact_pii"], job["redact_pii_sub"], job["redactions"]) == (False, "", None)
     assert "98450 12345" in job["text"] and "ABCPE1234F" in job["text"]
+
+
+# Said by espeak-ng (en-us, 130 words a minute), heard by the offline engine as "... on 7012345678.
+# My email is Rahul at Yahoo.com. ...": the number as digits, the address half written.
+CALL = (
+    "Please call me on seven zero one two three, four five six seven eight. My email is rahul at yahoo dot com. Thanks."
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_offline_engine_on_speech_saying_a_phone_number_and_an_address_redacts_both(
+    api_client, user, make_audio_file, tmp_path
+):
+    speech = tmp_path / "call.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "130", "-w", str(speech), CALL], check=True)
+    body = {"audio_file": str(make_audio_file(user, speech).pk), "timestamps": "word", "redact_pii": True}
+
+    job = api_client.post(URL, body, format="json").json()
+
+    assert (job["status"], job["engine"]) == ("completed", "local")
+    assert (job["redactions"]["phone_number"], job["redactions"]["email_address"]) == (1, 1), job["text"]
+    words = " ".join(word["word"] for segment in job["segments"] for word in segment["words"])
+    for surface in (job["text"], words):
+        assert "[PHONE_NUMBER]" in surface and "[EMAIL_ADDRESS]" in surface
+        assert not re.search(r"\d|yahoo", surface, re.IGNORECASE), surface
