@@ -3,10 +3,10 @@ The finding is the `redaction` package's; this module only maps its output back 
 words."""
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from redaction.entities import ALL_ENTITIES, Entity
-from redaction.transcript import RedactedWord, Substitution, redact_transcript
+from redaction.transcript import RedactedWord, Span, Substitution, redact_transcript
 from transcriptions.engines.base import EngineResult, Word
 
 
@@ -20,11 +20,16 @@ def _word(words: Sequence[Word], redacted: RedactedWord) -> Word:
     return Word(start=redacted.start, end=redacted.end, word=redacted.word, probability=probability)
 
 
-def result_redact(
-    *, result: EngineResult, policies: Sequence[str], substitution: str
-) -> tuple[EngineResult, dict[str, int]]:
+@dataclass(frozen=True)
+class RedactedResult:
+    result: EngineResult
+    counts: dict[str, int]  # every kind asked for, 0 too
+    spans: tuple[Span, ...]  # where each redacted identifier is heard (from the words)
+
+
+def result_redact(*, result: EngineResult, policies: Sequence[str], substitution: str) -> RedactedResult:
     """`result` with the identifiers of the kinds in `policies` (all when empty) substituted in its
-    text, segment texts and words, and how many of each kind there were (every kind asked, 0 too)."""
+    text, segment texts and words, how many of each kind there were, and where they are heard."""
     entities = frozenset(Entity(name) for name in policies) or ALL_ENTITIES
     redaction = redact_transcript(
         text=result.text,
@@ -44,4 +49,6 @@ def result_redact(
         ]
     counts = {entity.value: redaction.counts.get(entity.value, 0) for entity in Entity if entity in entities}
     # The rest of the result (the language detected, ...) as the engine gave it.
-    return replace(result, text=redaction.text, segments=segments), counts
+    return RedactedResult(
+        result=replace(result, text=redaction.text, segments=segments), counts=counts, spans=redaction.spans
+    )

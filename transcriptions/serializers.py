@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from redaction.audio import AudioMethod
 from redaction.entities import Entity
 from redaction.transcript import Substitution
 from transcriptions.exports import CONTENT_TYPES
@@ -87,6 +88,18 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         help_text="With `redact_pii`: `entity_name` (the default) writes `[PHONE_NUMBER]`, `[AADHAAR]`, ...; "
         "`hash` writes one `#` per character.",
     )
+    redact_pii_audio = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `redact_pii`: also make a copy of the audio, as long as it, in which each redacted identifier "
+        "(padded by 100 ms) is a 1 kHz beep or silence: `GET /api/transcriptions/{id}/redacted_audio/`. It needs "
+        'word timings, so it implies `"timestamps": "word"`.',
+    )
+    redact_pii_audio_method = serializers.ChoiceField(
+        choices=[method.value for method in AudioMethod],
+        required=False,
+        help_text="With `redact_pii_audio`: `beep` (the default) or `silence`.",
+    )
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -113,9 +126,13 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"language_confidence_threshold": ["Only when the language is to be detected: give no language."]}
             )
-        for name in ("redact_pii_policies", "redact_pii_sub"):
-            if name in attrs and not attrs["redact_pii"]:
+        for name in ("redact_pii_policies", "redact_pii_sub", "redact_pii_audio"):
+            if attrs.get(name) and not attrs["redact_pii"]:
                 raise serializers.ValidationError({name: ['Only with "redact_pii": true.']})
+        if "redact_pii_audio_method" in attrs and not attrs["redact_pii_audio"]:
+            raise serializers.ValidationError({"redact_pii_audio_method": ['Only with "redact_pii_audio": true.']})
+        if attrs["redact_pii_audio"]:
+            attrs["timestamps"] = Transcription.Timestamps.WORD
         return attrs
 
 
@@ -171,6 +188,11 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="The kinds of personal data taken out; empty: all of them."
     )
     redact_pii_sub = serializers.CharField(help_text="`entity_name` or `hash`; empty without `redact_pii`.")
+    redact_pii_audio = serializers.BooleanField()
+    redact_pii_audio_method = serializers.CharField(help_text="`beep` or `silence`; empty without `redact_pii_audio`.")
+    redacted_audio = serializers.SerializerMethodField(
+        help_text="Whether `GET /api/transcriptions/{id}/redacted_audio/` has the redacted copy of the audio."
+    )
     redactions = serializers.DictField(
         child=serializers.IntegerField(),
         allow_null=True,
@@ -191,6 +213,9 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True, help_text="When it completed or failed.")
+
+    def get_redacted_audio(self, transcription) -> bool:
+        return bool(transcription.redacted_audio)
 
     def get_currency(self, transcription) -> str:
         return settings.CURRENCY

@@ -7,9 +7,14 @@ import re
 import subprocess
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 
+from audio.services import audio_file_delete
+from tests.factories import TranscriptionFactory
 from tests.redaction.corpus import NEAR_MISSES, SPOKEN, WRITTEN, Sample
+from tests.redaction.test_audio import WINDOW, duration, samples, share_at_1khz, windows
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import Reply, Request
 from tests.webhooks.receiver import Receiver
@@ -208,3 +213,126 @@ def test_the_offline_engine_on_speech_saying_a_phone_number_and_an_address_redac
     for surface in (job["text"], words):
         assert "[PHONE_NUMBER]" in surface and "[EMAIL_ADDRESS]" in surface
         assert not re.search(r"\d|yahoo", surface, re.IGNORECASE), surface
+
+
+# --- the redacted copy of the audio ----------------------------------------------------------
+
+PHONE_CALL = [("Call", 0.0), ("me", 0.5), ("on", 1.0), ("98450", 1.5), ("12345,", 2.0), ("thanks.", 2.5)]
+
+
+def phone_call_reply(request: Request) -> Reply:
+    words = [{"word": word.strip(",."), "start": start, "end": start + 0.4} for word, start in PHONE_CALL]
+    text = " ".join(word for word, _ in PHONE_CALL)
+    segments = [{"id": 0, "start": 0.0, "end": 2.9, "text": " Call me on 98450 12345, thanks."}]
+    return Reply(body={"task": "transcribe", "duration": 2.9, "text": text, "segments": segments, "words": words})
+
+
+@pytest.fixture
+def redacted_job(api_client, user, make_audio_file, speech_wav, fake_openai):
+    fake_openai.respond = phone_call_reply
+    audio = make_audio_file(user, speech_wav, "call.wav")
+    body = {"audio_file": str(audio.pk), "redact_pii": True, "redact_pii_audio": True}
+    response = api_client.post(URL, body, format="json")
+    assert response.status_code == 201
+    return response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_redacted_audio_is_as_long_as_the_original_with_a_beep_over_the_number(
+    api_client, redacted_job, speech_wav, tmp_path
+):
+    job = redacted_job
+    assert (job["timestamps"], job["redact_pii_audio_method"], job["redacted_audio"]) == ("word", "beep", True)
+    assert job["redactions"]["phone_number"] == 1
+
+    response = api_client.get(f"{URL}{job['id']}/redacted_audio/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/flac"
+    assert 'filename="call.redacted.flac"' in response["Content-Disposition"]
+    redacted = tmp_path / "redacted.flac"
+    redacted.write_bytes(b"".join(response.streaming_content))
+    assert duration(redacted) == pytest.approx(duration(speech_wav), abs=0.001)
+    original, rate = samples(speech_wav)
+    output, _ = samples(redacted)
+    # The number is said from 1.5 s to 2.4 s: padded, 1.4 s to 2.5 s.
+    beeped = [start for start, _ in windows(rate, len(original)) if start >= 1.4 and start + WINDOW <= 2.5]
+    kept = [start for start, _ in windows(rate, len(original)) if start + WINDOW <= 1.38 or start >= 2.52]
+    assert len(beeped) >= 20 and len(kept) >= 40
+    for start, window in windows(rate, len(original)):
+        if start in beeped:
+            assert share_at_1khz(output[window, 0], rate) > 0.95, start
+        elif start in kept:
+            assert np.abs(output[window] - original[window]).max() < 1e-4, start
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_redacted_audio_goes_with_the_job_and_with_the_original_audio(
+    api_client, user, redacted_job, make_audio_file, speech_wav
+):
+    stored = Transcription.objects.get(pk=redacted_job["id"]).redacted_audio
+    assert stored.startswith(f"redacted_audio/{user.pk}/") and default_storage.exists(stored)
+
+    assert api_client.delete(f"{URL}{redacted_job['id']}/").status_code == 204
+    assert not default_storage.exists(stored)
+
+    # Retention (or its user) deleting the original audio takes the redacted copies with it.
+    second = api_client.post(
+        URL,
+        {"audio_file": str(make_audio_file(user, speech_wav).pk), "redact_pii": True, "redact_pii_audio": True},
+        format="json",
+    ).json()
+    job = Transcription.objects.get(pk=second["id"])
+    assert default_storage.exists(job.redacted_audio)
+    audio_file_delete(audio_file=job.audio_file)
+    assert not default_storage.exists(job.redacted_audio)
+    job.refresh_from_db()
+    assert job.redacted_audio == ""
+    assert api_client.get(f"{URL}{job.pk}/redacted_audio/").json()["code"] == "no_redacted_audio"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_silence_is_the_other_method_and_another_users_copy_is_404(
+    api_client, other_client, user, make_audio_file, speech_wav, fake_openai, tmp_path
+):
+    fake_openai.respond = phone_call_reply
+    body = {
+        "audio_file": str(make_audio_file(user, speech_wav).pk),
+        "redact_pii": True,
+        "redact_pii_audio": True,
+        "redact_pii_audio_method": "silence",
+    }
+    job = api_client.post(URL, body, format="json").json()
+
+    assert other_client.get(f"{URL}{job['id']}/redacted_audio/").status_code == 404
+    response = api_client.get(f"{URL}{job['id']}/redacted_audio/")
+    redacted = tmp_path / "redacted.flac"
+    redacted.write_bytes(b"".join(response.streaming_content))
+    output, rate = samples(redacted)
+    assert not output[round(1.4 * rate) : round(2.5 * rate)].any()
+    original, _ = samples(speech_wav)
+    assert np.abs(original[round(1.4 * rate) : round(2.5 * rate)]).max() > 0.05  # speech was there
+
+
+@pytest.mark.django_db
+def test_a_transcription_without_a_redacted_copy_has_none_to_give(api_client, user):
+    job = TranscriptionFactory(user=user, status="completed")
+    response = api_client.get(f"{URL}{job.pk}/redacted_audio/")
+    assert (response.status_code, response.json()["code"]) == (404, "no_redacted_audio")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"redact_pii_audio": True}, "redact_pii_audio"),
+        ({"redact_pii": True, "redact_pii_audio_method": "silence"}, "redact_pii_audio_method"),
+        ({"redact_pii": True, "redact_pii_audio": True, "redact_pii_audio_method": "bleep"}, "redact_pii_audio_method"),
+    ],
+)
+def test_a_bad_audio_redaction_option_is_400_naming_it(api_client, user, make_audio_file, speech_wav, body, field):
+    response = api_client.post(URL, {"audio_file": str(make_audio_file(user, speech_wav).pk), **body}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Transcription.objects.exists()
