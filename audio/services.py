@@ -159,6 +159,32 @@ def stored_file_retry_deletions() -> int:
     return sum(not stored_file_delete(pending_id=pending_id) for pending_id in pending_ids)
 
 
+def stored_file_save(*, name: str, path: Path) -> str:
+    """Store a local file (a copy another app made of some audio) under `name` in the storage that
+    holds uploads; returns the name it got. Call it outside a transaction and, when the row that
+    names it is not written after all, `stored_file_forget` it. Raises StoredFileUnavailable."""
+    try:
+        with path.open("rb") as file:
+            return default_storage.save(name, File(file))
+    except Exception as exc:  # the store refused or is away, or the disk is full
+        logger.exception("Could not store %s", name)
+        raise StoredFileUnavailable("The file could not be stored right now; please try again later.") from exc
+
+
+def stored_file_forget(*, name: str) -> None:
+    """Delete a stored file once the caller's transaction commits (beat tries again on failure)."""
+    pending = PendingFileDeletion.objects.create(name=name)
+    transaction.on_commit(partial(stored_file_delete, pending_id=pending.pk), robust=True)
+
+
+def stored_file_open(*, name: str) -> File[Any]:
+    """A stored file, open for reading (streamed from an object store). Raises StoredFileUnavailable."""
+    try:
+        return default_storage.open(name, "rb")
+    except Exception as exc:
+        raise StoredFileUnavailable() from exc
+
+
 @contextmanager
 def audio_file_local_copy(*, audio_file: AudioFile) -> Iterator[Path]:
     """The audio's bytes in a local file, for ffmpeg: on the local disk the stored file itself (the

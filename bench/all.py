@@ -29,6 +29,7 @@ BENCHMARKS = {
     "transcribe": ("Transcription engine and CSV export (MariaDB)", {}),
     "payments": ("Payment endpoints, in-process, MariaDB", {}),
     "offline_engine": ("Offline engine on human speech: Whisper beside PocketSphinx", {}),
+    "redaction": ("Personal data redaction: an hour of transcript, and audio", {}),
 }
 
 

@@ -177,10 +177,10 @@ def _number_at(words: Sequence[str], i: int) -> _Number | None:
     if spoken is not None:
         return _Number(i, i, spoken)
     parts = word.split("-")  # "ninety-eight", "nine-eight-four"
-    if len(parts) > 1:
-        pieces = [_spoken_digits(part) for part in parts]
-        if all(piece is not None for piece in pieces):
-            return _Number(i, i, "".join(piece or "" for piece in pieces))
+    if len(parts) > 1 and all(parts):
+        inner = _numbers(parts)
+        if sum(number.last - number.first + 1 for number in inner) == len(parts) and not inner[0].plus:
+            return _Number(i, i, "".join(number.digits for number in inner))
     return None
 
 
@@ -197,11 +197,13 @@ def _numbers(words: Sequence[str]) -> list[_Number]:
     return numbers
 
 
-def _runs(numbers: list[_Number]) -> list[list[_Number]]:
-    """Numbers on adjacent tokens, each run one stretch of digits said or written together."""
+def _runs(numbers: list[_Number], sentence_ends: set[int]) -> list[list[_Number]]:
+    """Numbers on adjacent tokens, each run one stretch of digits said or written together (in one
+    sentence: "... four five. Plus nine one ..." is two numbers)."""
     runs: list[list[_Number]] = []
     for number in numbers:
-        if runs and runs[-1][-1].last + 1 == number.first:
+        previous = runs[-1][-1].last if runs else -2
+        if previous + 1 == number.first and previous not in sentence_ends:
             runs[-1].append(number)
         else:
             runs.append([number])
@@ -219,6 +221,8 @@ def _is_reference_or_amount(words: Sequence[str], run: list[_Number]) -> bool:
 
 
 def _number_entity(run: Sequence[_Number]) -> Entity | None:
+    if any(number.plus for number in run[1:]):
+        return None  # a "+" only ever starts a number
     digits = "".join(number.digits for number in run)
     if run[0].plus:
         return Entity.PHONE_NUMBER if is_phone_number(digits, international=True) else None
@@ -252,9 +256,9 @@ def _partition(run: list[_Number]) -> list[Hit] | None:
     return best[len(run)]
 
 
-def _number_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
+def _number_hits(words: Sequence[str], numbers: list[_Number], sentence_ends: set[int]) -> list[Hit]:
     hits: list[Hit] = []
-    for run in _runs(numbers):
+    for run in _runs(numbers, sentence_ends):
         if _is_reference_or_amount(words, run):
             continue
         whole = _partition(run)
@@ -367,6 +371,23 @@ def _local_part(words: Sequence[str], numbers_by_last: dict[int, _Number], k: in
     return j + 1, "".join(reversed(parts))
 
 
+def _domain_labels(words: Sequence[str], j: int) -> list[tuple[int, str]]:
+    """A domain's labels from token j on, each with its last token: "gmail dot com", "gmail.com",
+    or "Yahoo" ".com" as Whisper's words cut "Yahoo.com"."""
+    if j >= len(words) or not _label(words[j]):
+        return []
+    labels = [(j, words[j])]
+    while True:
+        if j + 2 < len(words) and _SEPARATOR_WORDS.get(words[j + 1]) == "." and _label(words[j + 2]):
+            j += 2
+            labels.append((j, words[j]))
+        elif j + 1 < len(words) and words[j + 1].startswith(".") and _label(words[j + 1][1:]):
+            j += 1
+            labels.append((j, words[j][1:]))
+        else:
+            return labels
+
+
 def _address_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
     hits: list[Hit] = []
     for i, word in enumerate(words):
@@ -386,20 +407,12 @@ def _address_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
             continue
         first, local_part = local
         # The domain: labels joined by "dot"; the address ends at the last label that can end one.
-        domain: list[str] = []
-        j = at_end + 1
         end_of_email: tuple[int, str] | None = None
-        while j < len(words) and _label(words[j]):
-            domain.append(words[j])
-            candidate = "".join(domain)
-            tld = candidate.rsplit(".", 1)[-1]
-            if "." in candidate and (written_at or tld in _SPOKEN_TLDS):
-                end_of_email = (j, candidate)
-            if j + 2 < len(words) and _SEPARATOR_WORDS.get(words[j + 1]) == "." and _label(words[j + 2]):
-                domain.append(".")
-                j += 2
-            else:
-                break
+        labels = _domain_labels(words, at_end + 1)
+        for n in range(len(labels)):
+            candidate = ".".join(label for _, label in labels[: n + 1])
+            if "." in candidate and (written_at or candidate.rsplit(".", 1)[-1] in _SPOKEN_TLDS):
+                end_of_email = (labels[n][0], candidate)
         if end_of_email is not None and is_email_address(f"{local_part}@{end_of_email[1]}"):
             hits.append(Hit(Entity.EMAIL_ADDRESS, first, end_of_email[0]))
             continue
@@ -440,11 +453,13 @@ def _ip_hits(words: Sequence[str], numbers: list[_Number]) -> list[Hit]:
 def find_entities(*, tokens: Sequence[str], entities: Collection[Entity]) -> list[Hit]:
     """The identifiers in `tokens`, in order, none overlapping. Where candidates overlap, the one over
     more tokens wins ("nine eight ... at ybl" is a UPI ID, not a phone number followed by words)."""
-    cores = [split_token(token)[1] for token in tokens]
+    parts = [split_token(token) for token in tokens]
+    cores = [core for _, core, _ in parts]
     words = [core.lower() for core in cores]
+    sentence_ends = {i for i, (_, _, suffix) in enumerate(parts) if any(mark in suffix for mark in ".!?")}
     numbers = _numbers(words)
     candidates = [
-        *_number_hits(words, numbers),
+        *_number_hits(words, numbers, sentence_ends),
         *_code_hits(cores, numbers),
         *_address_hits(words, numbers),
         *_ip_hits(words, numbers),

@@ -68,6 +68,12 @@ class NoSegments(DomainError):
     default_detail = "This transcript has no timestamps (the model gave none), so it cannot be a subtitle file."
 
 
+class NoRedactedAudio(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "no_redacted_audio"
+    default_detail = 'This transcription has no redacted copy of its audio: ask with "redact_pii_audio": true.'
+
+
 class TranscriptionActive(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "transcription_active"

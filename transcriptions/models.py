@@ -4,12 +4,24 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from redaction.audio import AudioMethod
+from redaction.transcript import Substitution
 from wallet.models import Subject, SubjectType
 
 
 def wallet_subject(transcription_id) -> Subject:
     """How the wallet names a transcription it holds or charges for."""
     return Subject(SubjectType.TRANSCRIPTION, str(transcription_id))
+
+
+class RedactionSubstitution(models.TextChoices):
+    ENTITY_NAME = Substitution.ENTITY_NAME.value, "[ENTITY_NAME]"
+    HASH = Substitution.HASH.value, "#### (one a character)"
+
+
+class RedactionAudioMethod(models.TextChoices):
+    BEEP = AudioMethod.BEEP.value, "1 kHz beep"
+    SILENCE = AudioMethod.SILENCE.value, "Silence"
 
 
 class Transcription(models.Model):
@@ -65,6 +77,17 @@ class Transcription(models.Model):
     speakers_expected = models.PositiveSmallIntegerField(null=True, blank=True)
     # How many speakers the result names; null without speaker labels.
     speaker_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Personal data taken out of the result before it is stored (see the `redaction` package): which
+    # kinds (empty: all), written as `entity_name` or `hash`; `redactions` counts what was found, per kind.
+    redact_pii = models.BooleanField(default=False)
+    redact_pii_policies = models.JSONField(default=list, blank=True)
+    redact_pii_sub = models.CharField(max_length=16, choices=RedactionSubstitution.choices, blank=True)
+    redactions = models.JSONField(null=True, blank=True)
+    # A copy of the audio with each redacted span beeped or silenced, stored like uploads; its name
+    # in the storage, empty when none was asked for or it is deleted.
+    redact_pii_audio = models.BooleanField(default=False)
+    redact_pii_audio_method = models.CharField(max_length=8, choices=RedactionAudioMethod.choices, blank=True)
+    redacted_audio = models.CharField(max_length=255, blank=True)
     # Told when the job completes or fails, besides the user's webhook endpoints.
     webhook_url = models.URLField(max_length=2000, blank=True)
     engine = models.CharField(max_length=32, blank=True)

@@ -1,6 +1,9 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from redaction.audio import AudioMethod
+from redaction.entities import Entity
+from redaction.transcript import Substitution
 from transcriptions.exports import CONTENT_TYPES
 from transcriptions.models import Transcription
 
@@ -109,6 +112,38 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         help_text="Also POST `transcription.completed` or `transcription.failed` here, signed with your default "
         "secret (`GET /api/webhooks/signing_secret/`). A public http(s) URL; https in production.",
     )
+    redact_pii = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Take personal data out of the transcript before it is stored: its text, segments and words, and "
+        "so every download, export and webhook. Identifiers are checked (Aadhaar's Verhoeff digit, Luhn for cards, "
+        "PAN, GSTIN, phone numbers as libphonenumber judges them, India first) and found written or spoken "
+        '("nine eight four five ...", "rahul at gmail dot com"); ordinary numbers, amounts and dates stay.',
+    )
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="With `redact_pii`: the kinds to take out; all of them when left out.",
+    )
+    redact_pii_sub = serializers.ChoiceField(
+        choices=[choice.value for choice in Substitution],
+        required=False,
+        help_text="With `redact_pii`: `entity_name` (the default) writes `[PHONE_NUMBER]`, `[AADHAAR]`, ...; "
+        "`hash` writes one `#` per character.",
+    )
+    redact_pii_audio = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `redact_pii`: also make a copy of the audio, as long as it, in which each redacted identifier "
+        "(padded by 100 ms) is a 1 kHz beep or silence: `GET /api/transcriptions/{id}/redacted_audio/`. It needs "
+        'word timings, so it implies `"timestamps": "word"`.',
+    )
+    redact_pii_audio_method = serializers.ChoiceField(
+        choices=[method.value for method in AudioMethod],
+        required=False,
+        help_text="With `redact_pii_audio`: `beep` (the default) or `silence`.",
+    )
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -119,6 +154,15 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
     def validate_language(self, value: str) -> str:
         return value.lower()
 
+    def validate_redact_pii_policies(self, value: list[str]) -> list[str]:
+        known = [entity.value for entity in Entity]
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown policy {', '.join(map(repr, unknown))}; the policies are {', '.join(known)}."
+            )
+        return value
+
     def validate(self, attrs: dict) -> dict:
         if attrs.get("speakers_expected") is not None and not attrs.get("speaker_labels"):
             raise serializers.ValidationError({"speakers_expected": ['Only with "speaker_labels": true.']})
@@ -126,6 +170,13 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"language_confidence_threshold": ["Only when the language is to be detected: give no language."]}
             )
+        for name in ("redact_pii_policies", "redact_pii_sub", "redact_pii_audio"):
+            if attrs.get(name) and not attrs["redact_pii"]:
+                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']})
+        if "redact_pii_audio_method" in attrs and not attrs["redact_pii_audio"]:
+            raise serializers.ValidationError({"redact_pii_audio_method": ['Only with "redact_pii_audio": true.']})
+        if attrs["redact_pii_audio"]:
+            attrs["timestamps"] = Transcription.Timestamps.WORD
         return attrs
 
 
@@ -178,6 +229,22 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     speakers_expected = serializers.IntegerField(allow_null=True)
     speaker_count = serializers.IntegerField(allow_null=True, help_text="How many speakers it names, with labels.")
     webhook_url = serializers.CharField(help_text="Told when it completes or fails; empty when not asked.")
+    redact_pii = serializers.BooleanField()
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(), help_text="The kinds of personal data taken out; empty: all of them."
+    )
+    redact_pii_sub = serializers.CharField(help_text="`entity_name` or `hash`; empty without `redact_pii`.")
+    redact_pii_audio = serializers.BooleanField()
+    redact_pii_audio_method = serializers.CharField(help_text="`beep` or `silence`; empty without `redact_pii_audio`.")
+    redacted_audio = serializers.SerializerMethodField(
+        help_text="Whether `GET /api/transcriptions/{id}/redacted_audio/` has the redacted copy of the audio."
+    )
+    redactions = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text='How many of each kind were taken out, e.g. `{"phone_number": 2, "aadhaar": 0}`: counts only. '
+        "Null without `redact_pii` or before the job completes.",
+    )
     engine = serializers.CharField(help_text='"openai", or "local": Whisper on this service\'s own CPUs.')
     model = serializers.CharField()
     error = serializers.CharField(help_text="Why it failed, safe to show.")
@@ -192,6 +259,9 @@ class _TranscriptionSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True, help_text="When it completed or failed.")
+
+    def get_redacted_audio(self, transcription) -> bool:
+        return bool(transcription.redacted_audio)
 
     def get_currency(self, transcription) -> str:
         return settings.CURRENCY

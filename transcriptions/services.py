@@ -7,6 +7,7 @@ No engine ever runs inside a transaction or while a lock is held.
 """
 
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,12 +16,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from math import ceil
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -28,13 +31,17 @@ from django.utils import timezone
 from accounts.models import User
 from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
-from audio.services import audio_file_local_copy
+from audio.services import audio_file_local_copy, stored_file_forget, stored_file_open, stored_file_save
 from config import metrics
+from redaction.audio import AudioMethod, redact_audio
+from redaction.entities import Entity
+from redaction.transcript import Span, Substitution
 from transcriptions.decoded import decoded_keeper
 from transcriptions.engines import Engine, EngineError, EngineResult, EngineUnavailable, engine_models, get_engine
 from transcriptions.exceptions import (
     AlreadyTranscribed,
     IdempotencyKeyReused,
+    NoRedactedAudio,
     TranscriptionActive,
     TranscriptionFailed,
     TranscriptionInProgress,
@@ -52,6 +59,7 @@ from transcriptions.exceptions import (
     UnsupportedOption,
 )
 from transcriptions.models import Transcription, wallet_subject
+from transcriptions.pii import result_redact
 from transcriptions.selectors import (
     ACTIVE_STATUSES,
     audio_has_active_transcription,
@@ -127,6 +135,11 @@ def transcription_create(
     speaker_labels: bool = False,
     speakers_expected: int | None = None,
     webhook_url: str = "",
+    redact_pii: bool = False,
+    redact_pii_policies: Sequence[str] = (),
+    redact_pii_sub: str = "",
+    redact_pii_audio: bool = False,
+    redact_pii_audio_method: str = "",
     force: bool = False,
     idempotency_key: str | None = None,
 ) -> tuple[Transcription, bool]:
@@ -148,6 +161,10 @@ def transcription_create(
     records the language detected; `language_confidence_threshold` (0-1) fails it, nothing charged,
     when detection is less sure than that (an engine that does not say how sure: `UnsupportedOption`).
     `keywords` and `prompt` are custom vocabulary (a model that takes none: `UnsupportedOption`).
+    `redact_pii` takes the personal data of the kinds in `redact_pii_policies` (all when empty) out of
+    the result before it is stored, written as `redact_pii_sub` (`entity_name` or `hash`);
+    `redact_pii_audio` also makes a copy of the audio with each redacted span a beep or silence
+    (`redact_pii_audio_method`), which needs word timings and so implies `timestamps="word"`.
 
     Raises, with nothing created: `AudioFileNotFound` (not the caller's), `UnsupportedModel`,
     `UnsupportedLanguage`, `WebhookUrlNotAllowed`,
@@ -160,6 +177,8 @@ def transcription_create(
         if first is not None:
             return _replayed(first, audio_file_id), False
     audio_file = transcription_audio_file_get(user=user, audio_file_id=audio_file_id)
+    if redact_pii_audio:  # the spans to beep come from the words
+        timestamps = Transcription.Timestamps.WORD
     engine = _engine_for(
         model=model,
         words=timestamps == Transcription.Timestamps.WORD,
@@ -179,6 +198,11 @@ def transcription_create(
             )
     if webhook_url:
         webhook_url_check(url=webhook_url)
+    _check_redaction(redact_pii=redact_pii, policies=redact_pii_policies, substitution=redact_pii_sub)
+    if redact_pii_audio and not redact_pii:
+        raise UnsupportedOption('A redacted copy of the audio only goes with "redact_pii": true.')
+    if redact_pii_audio_method and redact_pii_audio_method not in {method.value for method in AudioMethod}:
+        raise UnsupportedOption(f"No such audio redaction method: {redact_pii_audio_method}.")
     minutes = billable_minutes(audio_file.duration_seconds)
     try:
         with transaction.atomic():
@@ -194,6 +218,7 @@ def transcription_create(
                 "prompt": prompt,
                 "timestamps": timestamps,
                 "speaker_labels": speaker_labels,
+                "redact_pii": redact_pii,
             }
             _refuse_duplicate(audio_file=audio_file, options=options, force=force)
             job = Transcription.objects.create(
@@ -210,6 +235,11 @@ def transcription_create(
                 speaker_labels=speaker_labels,
                 speakers_expected=speakers_expected,
                 webhook_url=webhook_url,
+                redact_pii=redact_pii,
+                redact_pii_policies=sorted(set(redact_pii_policies)) if redact_pii else [],
+                redact_pii_sub=(redact_pii_sub or Substitution.ENTITY_NAME) if redact_pii else "",
+                redact_pii_audio=redact_pii_audio,
+                redact_pii_audio_method=(redact_pii_audio_method or AudioMethod.BEEP) if redact_pii_audio else "",
                 source=source,
                 engine=engine.name,
                 model=engine.model,
@@ -232,6 +262,17 @@ def transcription_create(
         raise
     job.refresh_from_db()  # it may have run already
     return job, True
+
+
+def _check_redaction(*, redact_pii: bool, policies: Sequence[str], substitution: str) -> None:
+    """Raises `UnsupportedOption` naming an unknown kind of personal data or substitution."""
+    unknown = sorted(set(policies) - {entity.value for entity in Entity})
+    if unknown:
+        raise UnsupportedOption(f"No such redaction policy: {', '.join(unknown)}.")
+    if substitution and substitution not in {choice.value for choice in Substitution}:
+        raise UnsupportedOption(f"No such redaction substitution: {substitution}.")
+    if not redact_pii and (policies or substitution):
+        raise UnsupportedOption('Redaction policies and substitution only go with "redact_pii": true.')
 
 
 def _engine_for(*, model: str, words: bool, speaker_labels: bool, translate: bool = False) -> Engine:
@@ -380,8 +421,17 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
                 speakers=job.speaker_labels,
                 speakers_expected=job.speakers_expected,
                 on_progress=_progress_recorder(job.pk, run_id=run_id),
-                on_segment=decoded_keeper(job.pk, run_id=run_id),
+                # A job to redact shows no text before it is redacted, as a whole (`result_redact`).
+                on_segment=None if job.redact_pii else decoded_keeper(job.pk, run_id=run_id),
             )
+            redactions, redacted_audio = None, ""
+            if job.redact_pii:  # before anything of the result is stored
+                redacted = result_redact(
+                    result=result, policies=job.redact_pii_policies, substitution=job.redact_pii_sub
+                )
+                result, redactions = redacted.result, redacted.counts
+                if job.redact_pii_audio:
+                    redacted_audio = _redacted_audio_store(job, source=path, spans=redacted.spans)
     except EngineError as exc:
         logger.warning("Transcription %s failed: %s", job.pk, exc.message)
         if isinstance(exc, EngineUnavailable):
@@ -400,7 +450,10 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
         logger.exception("Transcription %s failed unexpectedly", job.pk)
         _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, only_if=this_run)
     else:
-        _complete(job.pk, result, run_id=run_id)
+        completed = _complete(job.pk, result, redactions=redactions, redacted_audio=redacted_audio, run_id=run_id)
+        if not completed and redacted_audio:  # reaped while it ran: the copy is nobody's
+            with transaction.atomic():
+                stored_file_forget(name=redacted_audio)
     job = _reloaded(job)
     _count_outcome(job)
     return job
@@ -463,7 +516,23 @@ def _heartbeat(transcription_id: UUID, *, run_id: str) -> Iterator[None]:
         thread.join()
 
 
-def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> bool:
+def _redacted_audio_store(job: Transcription, *, source: Path, spans: Sequence[Span]) -> str:
+    """The job's audio with each span beeped or silenced, stored beside the uploads (FLAC: lossless
+    and, unlike MP3, exactly as long as the source); its name in the storage."""
+    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as workdir:
+        redacted = Path(workdir) / "redacted.flac"
+        redact_audio(source=source, destination=redacted, spans=spans, method=AudioMethod(job.redact_pii_audio_method))
+        return stored_file_save(name=f"redacted_audio/{job.user_id}/{job.pk}.flac", path=redacted)
+
+
+def _complete(
+    transcription_id: UUID,
+    result: EngineResult,
+    *,
+    run_id: str,
+    redactions: dict[str, int] | None = None,
+    redacted_audio: str = "",
+) -> bool:
     with transaction.atomic():
         wallet_capture(subject=wallet_subject(transcription_id))
         now = timezone.now()
@@ -474,6 +543,8 @@ def _complete(transcription_id: UUID, result: EngineResult, *, run_id: str) -> b
             detected_language=result.language,
             language_probability=result.language_probability,
             speaker_count=_speaker_count(result),
+            redactions=redactions,
+            redacted_audio=redacted_audio,
             progress=100,
             completed_at=now,
             deadline_at=None,
@@ -606,6 +677,7 @@ ERASED: dict[str, Any] = {
     "segments": None,
     "keywords": [],
     "prompt": "",
+    "redacted_audio": "",
     "audio_filename": "",
     "idempotency_key": None,
     "webhook_url": "",
@@ -623,13 +695,16 @@ def transcription_delete(*, transcription: Transcription) -> None:
     was deleted already.
     """
     now = timezone.now()
-    erased = (
-        Transcription.objects.filter(pk=transcription.pk, deleted_at__isnull=True)
-        .exclude(status__in=ACTIVE_STATUSES)
-        .update(**ERASED, deleted_at=now, updated_at=now)
-    )
-    if erased:
-        return
+    with transaction.atomic():
+        names = list(Transcription.objects.filter(pk=transcription.pk).values_list("redacted_audio", flat=True))
+        erased = (
+            Transcription.objects.filter(pk=transcription.pk, deleted_at__isnull=True)
+            .exclude(status__in=ACTIVE_STATUSES)
+            .update(**ERASED, deleted_at=now, updated_at=now)
+        )
+        if erased:
+            _forget_redacted_audio(names)
+            return
     transcription.refresh_from_db(fields=["status", "deleted_at"])
     if transcription.deleted_at is not None:
         raise TranscriptionNotFound()
@@ -642,7 +717,26 @@ def transcription_erase_all(*, user: User) -> None:
     if Transcription.objects.filter(user=user, status__in=ACTIVE_STATUSES).exists():
         raise TranscriptionActive("A transcription of yours is still running; try again once it has ended.")
     now = timezone.now()
-    Transcription.objects.filter(user=user, deleted_at__isnull=True).update(**ERASED, deleted_at=now, updated_at=now)
+    with transaction.atomic():
+        jobs = Transcription.objects.filter(user=user, deleted_at__isnull=True)
+        names = list(jobs.exclude(redacted_audio="").values_list("redacted_audio", flat=True))
+        jobs.update(**ERASED, deleted_at=now, updated_at=now)
+        _forget_redacted_audio(names)
+
+
+def transcription_redacted_audio_open(*, transcription: Transcription) -> "File[Any]":
+    """The redacted copy of a job's audio, open for reading. Raises `NoRedactedAudio` when none was
+    asked for, the job has not completed, or the copy is deleted; `StoredFileUnavailable`."""
+    if not transcription.redacted_audio:
+        raise NoRedactedAudio()
+    return stored_file_open(name=transcription.redacted_audio)
+
+
+def _forget_redacted_audio(names: Sequence[str]) -> None:
+    """Delete the redacted copies of audio once the caller's transaction commits."""
+    for name in names:
+        if name:
+            stored_file_forget(name=name)
 
 
 def transcription_requeue(*, transcription: Transcription) -> Transcription:
@@ -695,6 +789,15 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
 def transcription_refund(*, transcription: Transcription, reason: str, created_by: User | None = None) -> Transaction:
     """Give back what a completed transcription cost, once (`NothingToRefund` otherwise)."""
     return wallet_refund(subject=wallet_subject(transcription.pk), reason=reason, created_by=created_by)
+
+
+def delete_redacted_copies(sender: type[AudioFile], *, audio_file: AudioFile, **kwargs: Any) -> None:
+    """Receives `audio_file_deleting`: the redacted copies of an audio go with it (its user's
+    deletion, or retention), in the same transaction."""
+    jobs = Transcription.objects.filter(audio_file=audio_file).exclude(redacted_audio="")
+    names = list(jobs.values_list("redacted_audio", flat=True))
+    jobs.update(redacted_audio="")
+    _forget_redacted_audio(names)
 
 
 def refuse_deleting_audio_in_use(sender: type[AudioFile], *, audio_file: AudioFile, **kwargs: Any) -> None:

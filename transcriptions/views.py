@@ -1,4 +1,6 @@
-from django.http import HttpResponse, StreamingHttpResponse
+from pathlib import Path
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,7 +26,12 @@ from transcriptions.serializers import (
     TranscriptionListOutputSerializer,
     TranscriptionOutputSerializer,
 )
-from transcriptions.services import transcription_create, transcription_delete, transcription_record_answer
+from transcriptions.services import (
+    transcription_create,
+    transcription_delete,
+    transcription_record_answer,
+    transcription_redacted_audio_open,
+)
 
 _ERROR = OpenApiResponse(description='`{"detail", "code"}`')
 
@@ -99,6 +106,11 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
             speaker_labels=serializer.validated_data["speaker_labels"],
             speakers_expected=serializer.validated_data.get("speakers_expected"),
             webhook_url=serializer.validated_data.get("webhook_url", ""),
+            redact_pii=serializer.validated_data["redact_pii"],
+            redact_pii_policies=serializer.validated_data.get("redact_pii_policies", ()),
+            redact_pii_sub=serializer.validated_data.get("redact_pii_sub", ""),
+            redact_pii_audio=serializer.validated_data["redact_pii_audio"],
+            redact_pii_audio_method=serializer.validated_data.get("redact_pii_audio_method", ""),
             force=serializer.validated_data["force"],
             idempotency_key=_idempotency_key(request),
         )
@@ -157,6 +169,21 @@ class TranscriptionViewSet(ScopedThrottleMixin, mixins.ListModelMixin, viewsets.
         response = HttpResponse(document.content, content_type=f"{document.content_type}; charset=utf-8")
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=document.filename)
         return response
+
+    @extend_schema(
+        responses={
+            (200, "audio/flac"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="`not_found`; `no_redacted_audio`: none was asked for, or not yet"),
+        }
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def redacted_audio(self, request, pk=None):
+        """The audio as long as it was, with each redacted identifier (padded by 100 ms) a 1 kHz beep or
+        silence; FLAC. Only for a transcription asked for with `"redact_pii_audio": true`."""
+        transcription = self.get_object()
+        file = transcription_redacted_audio_open(transcription=transcription)
+        stem = Path(transcription.audio_filename).stem or "audio"
+        return FileResponse(file, as_attachment=True, filename=f"{stem}.redacted.flac", content_type="audio/flac")
 
     @extend_schema(filters=True, responses={(200, "text/csv"): OpenApiTypes.STR, 400: _ERROR})
     @action(detail=False, methods=["get"], content_negotiation_class=FileNegotiation, pagination_class=None)

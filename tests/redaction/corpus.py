@@ -14,6 +14,21 @@ class Sample:
     text: str
     identifiers: tuple[tuple[Entity, str], ...] = ()
 
+    def missed(self, redacted: str) -> list[str]:
+        """The identifiers of which `redacted` (this sentence redacted) keeps a word: a word of the
+        identifier that the sentence has nowhere else."""
+        expected = self.text
+        for entity, said in self.identifiers:
+            expected = expected.replace(said, entity.label)
+        elsewhere, kept = _words(expected), _words(redacted)
+        return [
+            said for _, said in self.identifiers if (_words(said) - elsewhere) & kept or not _words(said) - elsewhere
+        ]
+
+
+def _words(text: str) -> set[str]:
+    return {word.strip(".,:;!?").lower() for word in text.split()} - {""}
+
 
 WRITTEN = [
     Sample("My mobile number is 98450 12345, call me after six.", ((P, "98450 12345"),)),
@@ -83,6 +98,10 @@ SPOKEN = [
         ((A, "five oh one double six one three one eight six oh three"),),
     ),
     Sample(
+        "four nine nine three, five one eight one, nine zero nine three, seven eight six four is the card",
+        ((C, "four nine nine three, five one eight one, nine zero nine three, seven eight six four"),),
+    ),
+    Sample(
         "card number four nine nine three five one eight one nine zero nine three seven eight six four",
         ((C, "four nine nine three five one eight one nine zero nine three seven eight six four"),),
     ),
@@ -118,13 +137,13 @@ NEAR_MISSES = [
     Sample("I paid ₹500 for the tickets and 1500 rupees for dinner."),
     Sample("The order number is 9845012345 and it ships tomorrow."),
     Sample("Invoice 726018159082 was raised in March 2024."),
-    Sample("Ticket 4993 5181 9093 7864 is confirmed."),
-    Sample("Transaction ID 378225276018956 failed."),
+    Sample("Ticket 4111 1111 1111 1111 is confirmed."),
+    Sample("Transaction ID 6011000990139424 failed."),
     Sample("We met at 10:30 on 12/05/2024 and again on 2024-06-01."),
     Sample("Aadhaar 7260 1815 9083 was rejected."),
     Sample("Card 4993 5181 9093 7865 is declined."),
     Sample("PAN ABCQE1234F is not valid."),
-    Sample("GSTIN 27ABCPE1234F1ZC has a typo."),
+    Sample("GSTIN 07AAACN9967E1Z6 has a typo."),
     Sample("The population was 1,40,00,00,000 in 2023."),
     Sample("Call 12345 now, or dial 1800 123 4567 toll free."),
     Sample("He scored 98 out of 100 in 2019 and 87 in 2020."),

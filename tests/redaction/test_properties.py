@@ -1,6 +1,7 @@
 """Generated identifiers, written and spoken, inside sentences: valid ones always redacted, one digit
 off (a failed checksum) never, and the ordinary numbers of a sentence never."""
 
+import itertools
 import string
 
 import phonenumbers
@@ -11,8 +12,9 @@ from stdnum import luhn, verhoeff
 
 from redaction.detect import NOT_LOCAL_PARTS
 from redaction.entities import Entity
-from redaction.transcript import Substitution, redact_text
+from redaction.transcript import Span, Substitution, redact_text, redact_transcript
 from tests.redaction.spoken import spoken_digits
+from transcriptions.engines.base import Segment, Word
 
 GSTIN_ALPHABET = string.digits + string.ascii_uppercase
 SENTENCES = [
@@ -247,3 +249,59 @@ def test_numbers_in_ordinary_sentences_survive(sentence: str) -> None:
     redaction = redact_text(text=sentence)
     assert redaction.text == sentence
     assert redaction.counts == {}
+
+
+@st.composite
+def said_identifiers(draw: st.DrawFn) -> tuple[Entity, str]:
+    """Any kind of identifier, as written or said."""
+    kind = draw(st.sampled_from(list(Entity)))
+    if kind is Entity.AADHAAR:
+        return kind, draw(written_or_spoken(draw(aadhaar_numbers()), 4))
+    if kind is Entity.CREDIT_CARD:
+        return kind, draw(written_or_spoken(draw(card_numbers()), 4))
+    if kind is Entity.PHONE_NUMBER:
+        return kind, draw(phone_forms(draw(indian_mobiles())))
+    if kind is Entity.PAN:
+        pan = draw(pans())
+        return kind, draw(st.sampled_from([pan, " ".join(pan)]))
+    if kind is Entity.GSTIN:
+        return kind, draw(gstins())
+    if kind is Entity.EMAIL_ADDRESS:
+        return kind, draw(st.sampled_from(["rahul.sharma@gmail.com", "priya dot k at yahoo dot co dot in"]))
+    if kind is Entity.UPI_ID:
+        mobile = draw(indian_mobiles())
+        return kind, draw(st.sampled_from([f"{mobile}@ybl", f"{draw(spoken_digits(mobile))} at paytm"]))
+    return kind, str(draw(st.ip_addresses(v=4)))
+
+
+@hypothesis_settings
+@given(data=st.data(), identifier=said_identifiers(), sentence=st.sampled_from(SENTENCES))
+def test_an_identifier_split_over_words_and_segments_is_one_span_and_leaves_no_word(
+    data: st.DataObject, identifier: tuple[Entity, str], sentence: tuple[str, str]
+) -> None:
+    entity, said = identifier
+    before = in_sentence("", sentence).split("  ")[0].split()
+    tokens = [*before, *said.split(), *sentence[1].split()]
+    # Whisper's words: a leading space each, 0.5 s apart; segments cut anywhere, even inside the identifier.
+    words = [Word(i * 0.5, i * 0.5 + 0.4, f" {token}", 0.9) for i, token in enumerate(tokens)]
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(words) - 1), max_size=2)))
+    bounds = [0, *cuts, len(words)]
+    segments = [
+        Segment(words[a].start, words[b - 1].end, "".join(w.word for w in words[a:b]).strip(), tuple(words[a:b]))
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+    redaction = redact_transcript(text=" ".join(tokens), segments=segments)
+
+    first, last = len(before), len(before) + len(said.split()) - 1
+    assert redaction.spans == (Span(entity=entity, start=words[first].start, end=words[last].end),)
+    assert redaction.counts == {entity.value: 1}
+    out = [(bounds[k], w) for k, segment in enumerate(redaction.segments) for w in segment.words]
+    assert [w.word for _, w in out if w.word.strip() != entity.label] == [
+        f" {token}" for token in [*before, *sentence[1].split()]
+    ]
+    # One substitute in each segment the identifier touches, together standing for exactly its words.
+    labelled = [(offset, w) for offset, w in out if w.word.strip() == entity.label]
+    covered = [i for offset, w in labelled for i in range(offset + w.first, offset + w.last + 1)]
+    assert covered == list(range(first, last + 1))
+    assert len(labelled) == len({k for k in range(len(bounds) - 1) if bounds[k] <= last and bounds[k + 1] > first})

@@ -89,3 +89,34 @@ def test_the_word_for_word_output_keeps_every_unredacted_word_as_it_was() -> Non
     words = timed(" Nothing", " to", " see,", " 2024", " rupees", " 500.")
     redaction = redact_transcript(text="x", segments=[Segment(0.0, 3.0, "x", words)])
     assert [(w.word, w.start, w.end) for w in redaction.segments[0].words] == [(w.word, w.start, w.end) for w in words]
+
+
+def test_the_words_the_offline_engine_wrote_for_a_spoken_address_are_one_span() -> None:
+    # Whisper (base.en) on espeak-ng saying "... seven zero one two three, four five six seven eight.
+    # My email is rahul at yahoo dot com. Thanks.": it cuts "Yahoo.com" into "Yahoo" and ".com.".
+    said = [
+        "Please",
+        "call",
+        "me",
+        "on",
+        "7012345678.",
+        "My",
+        "email",
+        "is",
+        "Rahul",
+        "at",
+        "Yahoo",
+        ".com.",
+        "Thanks.",
+    ]
+    words = timed(*(f" {word}" for word in said))
+    text = "".join(word.word for word in words).strip()
+
+    redaction = redact_transcript(text=text, segments=[Segment(0.0, 6.5, text, words)])
+
+    assert redaction.text == "Please call me on [PHONE_NUMBER]. My email is [EMAIL_ADDRESS]. Thanks."
+    assert [w.word for w in redaction.segments[0].words][-3:] == [" is", " [EMAIL_ADDRESS].", " Thanks."]
+    assert redaction.spans == (
+        Span(entity=Entity.PHONE_NUMBER, start=2.0, end=2.4),
+        Span(entity=Entity.EMAIL_ADDRESS, start=4.0, end=5.9),
+    )
