@@ -9,6 +9,8 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from openai_api.errors import UnknownParameter, UnsupportedParameter
+from redaction.entities import Entity
+from redaction.transcript import Substitution
 from transcriptions.serializers import MAX_PROMPT_CHARS, keywords_field, language_field, prompt_field
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
@@ -24,7 +26,14 @@ LIST_OBJECTS = ["list"]
 TIMED_FORMATS = frozenset({"srt", "verbose_json", "vtt", "diarized_json"})
 STREAMED_FORMATS = frozenset({"json", "text"})
 # Fields that take several values, sent as `name[]` (OpenAI's SDKs) or `name`; parsed under `name[]`.
-LIST_FIELDS = ("timestamp_granularities", "known_speaker_names", "known_speaker_references", "include", "keywords")
+LIST_FIELDS = (
+    "timestamp_granularities",
+    "known_speaker_names",
+    "known_speaker_references",
+    "include",
+    "keywords",
+    "redact_pii_policies",
+)
 # Fields of OpenAI's transcription request (for its gpt-transcribe model) that no engine here serves yet.
 NOT_SERVED = {
     "languages": "Several languages are not served: give one `language`.",
@@ -143,6 +152,23 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
     )
     keywords = keywords_field()
 
+    # Ours, beyond OpenAI's fields (`extra_body` in its SDKs): as on POST /api/transcriptions/.
+    redact_pii = serializers.BooleanField(
+        required=False, default=False, help_text="Take personal data out of the transcript before it is stored."
+    )
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="With `redact_pii`: the kinds to take out (`email_address`, `phone_number`, `aadhaar`, `pan`, "
+        "`credit_card`, `upi_id`, `ip_address`, `gstin`); all when left out.",
+    )
+    redact_pii_sub = serializers.ChoiceField(
+        choices=[choice.value for choice in Substitution],
+        required=False,
+        help_text="With `redact_pii`: `entity_name` (`[PHONE_NUMBER]`, the default) or `hash`.",
+    )
+
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         for name in LIST_FIELDS:  # named as OpenAI's SDKs send them
@@ -164,6 +190,16 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
         ):
             if attrs.get(name):
                 raise serializers.ValidationError({name: [why]}, code="unsupported_parameter")
+        policies = attrs.get("redact_pii_policies[]", [])
+        unknown = [name for name in policies if name not in {entity.value for entity in Entity}]
+        if unknown:
+            raise serializers.ValidationError(
+                {"redact_pii_policies[]": [f"Unknown policy {', '.join(map(repr, unknown))}."]},
+                code="unsupported_value",
+            )
+        for name in ("redact_pii_policies[]", "redact_pii_sub"):
+            if name in attrs and not attrs["redact_pii"]:
+                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']}, code="unsupported_value")
         granularities = attrs.get("timestamp_granularities[]")
         if granularities and attrs["response_format"] != "verbose_json":
             raise serializers.ValidationError(

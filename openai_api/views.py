@@ -282,6 +282,9 @@ def _transcribe(
             prompt=options.get("prompt", ""),
             timestamps=Transcription.Timestamps.WORD if words else Transcription.Timestamps.SEGMENT,
             speaker_labels=model.labels_speakers or options["response_format"] == "diarized_json",
+            redact_pii=options.get("redact_pii", False),
+            redact_pii_policies=options.get("redact_pii_policies[]", ()),
+            redact_pii_sub=options.get("redact_pii_sub", ""),
             idempotency_key=idempotency_key,
         )
     except IdempotencyKeyReused:  # a request with the same key made its job while this one uploaded
