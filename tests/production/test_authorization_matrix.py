@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.services import api_key_create
 from audio.models import DirectUpload
-from audio.services import audio_file_create
+from audio.services import audio_file_create, stored_file_save
 from tests.conftest import client_for, key_client
 from tests.factories import TranscriptionFactory
 from transcriptions.models import Transcription
@@ -84,8 +84,8 @@ def test_with_an_api_key_every_operation_is_reached_but_those_that_need_a_jwt(us
 
 @pytest.fixture
 def owners_objects(user, tmp_path):
-    """An audio file, a completed transcription (with segments), a webhook endpoint, a direct upload and an
-    API key belonging to `user`."""
+    """An audio file, a completed transcription (with segments and a redacted copy of its audio), a
+    webhook endpoint, a direct upload and an API key belonging to `user`."""
     path = tmp_path / "owner.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-ac", "1", str(path)], check=True)
     with path.open("rb") as file:
@@ -93,6 +93,7 @@ def owners_objects(user, tmp_path):
     transcription = TranscriptionFactory(
         user=user,
         audio_file=audio,
+        redacted_audio=stored_file_save(name=f"redacted_audio/{user.pk}/owner.mp3", path=path),
         billable_minutes=Decimal("0.04"),
         status=Transcription.Status.COMPLETED,
         engine="local",
@@ -125,6 +126,7 @@ BY_ID = {
     ("post", "/api/audio/uploads/{id}/complete/"): "upload",
     ("get", "/api/webhooks/{id}/deliveries/"): "webhook",
     ("get", "/api/transcriptions/{id}/download/"): "transcription",
+    ("get", "/api/transcriptions/{id}/redacted_audio/"): "transcription",
     ("delete", "/api/api-keys/{id}/"): "api_key",
 }
 
