@@ -28,6 +28,7 @@ BENCHMARKS = {
     "transcribe": ("Transcription engine and CSV export (MariaDB)", {}),
     "payments": ("Payment endpoints, in-process, MariaDB", {}),
     "offline_engine": ("Offline engine on human speech: Whisper beside PocketSphinx", {}),
+    "live_sessions": ("Live sessions at real time: one uvicorn process, offline engine", {}),
 }
 
 
