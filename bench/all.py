@@ -30,6 +30,7 @@ BENCHMARKS = {
     "payments": ("Payment endpoints, in-process, MariaDB", {}),
     "offline_engine": ("Offline engine on human speech: Whisper beside PocketSphinx", {}),
     "redaction": ("Personal data redaction: an hour of transcript, and audio", {}),
+    "live_sessions": ("Live sessions at real time: one uvicorn process, offline engine", {}),
 }
 
 

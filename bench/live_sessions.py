@@ -37,7 +37,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PYTHON, free_port, stop, wait_until_up  # noqa: E402
+from bench.common import PYTHON, Row, free_port, print_rows, stop, wait_until_up  # noqa: E402
 from tests.speech import librivox, word_error_rate  # noqa: E402
 
 RATE = 16_000
@@ -109,7 +109,7 @@ async def one_session(url: str, key: str, pcm: bytes, ends: list[float], delay: 
     return [at - end for (at, _), end in zip(completed, sent, strict=True)], " ".join(text for _, text in completed)
 
 
-def run(url: str, key: str, sessions: int, pid: int) -> dict[str, float]:
+def measure(url: str, key: str, sessions: int, pid: int) -> dict[str, float]:
     pcm, ends, reference = speech()
     peak = [rss_mb(pid)]
     stopped = threading.Event()
@@ -137,11 +137,10 @@ def run(url: str, key: str, sessions: int, pid: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="1,2,3")
-    parser.add_argument("--server", choices=["uvicorn", "runserver"], default="uvicorn")
-    args = parser.parse_args()
+def run(*, sessions: str = "1,2,3", server: str = "uvicorn", verbose: bool = False) -> list[Row]:
+    """The key figures for `python -m bench`: one session's latency, how many sessions stay under
+    2 s at p95, memory per extra session, WER."""
+    counts = [int(n) for n in sessions.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-live-") as workdir:
         env = {
             **os.environ,
@@ -164,28 +163,73 @@ def main() -> None:
             capture_output=True,
             text=True,
         ).stdout.split()[-1]
-        server, url = start_server(args.server, env)
+        process, url = start_server(server, env)
+        figures: dict[int, dict[str, float]] = {}
         try:
-            run(url, key, 1, server.pid)  # warm-up: the model loads on the first utterance
-            warm = rss_mb(server.pid)
-            print(f"{args.server}, 1 process, {os.cpu_count()} cores; RSS after warm-up {warm:.0f} MB")
-            print("sessions  p50 s  p95 s  max s  worst WER  peak RSS MB  MB/extra session")
-            one_session_peak = None
-            for sessions in [int(n) for n in args.sessions.split(",")]:
-                figures = run(url, key, sessions, server.pid)
-                if sessions == 1:
-                    one_session_peak = figures["peak_rss"]
-                extra = (
-                    f"{(figures['peak_rss'] - one_session_peak) / (sessions - 1):16.1f}"
-                    if one_session_peak is not None and sessions > 1
-                    else f"{'-':>16}"
-                )
-                print(
-                    f"{sessions:8}  {figures['p50']:5.2f}  {figures['p95']:5.2f}  {figures['max']:5.2f}"
-                    f"  {figures['wer']:9.1%}  {figures['peak_rss']:11.0f}  {extra}"
-                )
+            measure(url, key, 1, process.pid)  # warm-up: the model loads on the first utterance
+            warm = rss_mb(process.pid)
+            if verbose:
+                print(f"{server}, 1 process, {os.cpu_count()} cores; RSS after warm-up {warm:.0f} MB")
+                print("sessions  p50 s  p95 s  max s  worst WER  peak RSS MB  MB/extra session")
+            for count in counts:
+                figures[count] = measure(url, key, count, process.pid)
+                if verbose:
+                    one = figures.get(1)
+                    extra = (
+                        f"{(figures[count]['peak_rss'] - one['peak_rss']) / (count - 1):16.1f}"
+                        if one is not None and count > 1
+                        else f"{'-':>16}"
+                    )
+                    print(
+                        f"{count:8}  {figures[count]['p50']:5.2f}  {figures[count]['p95']:5.2f}"
+                        f"  {figures[count]['max']:5.2f}  {figures[count]['wer']:9.1%}"
+                        f"  {figures[count]['peak_rss']:11.0f}  {extra}"
+                    )
         finally:
-            stop(server)
+            stop(process)
+    rows = []
+    if 1 in figures:
+        one = figures[1]
+        rows += [
+            Row(
+                "latency, end of utterance to completed, 1 session, p50",
+                f"{one['p50']:.2f} s",
+                target="<= 1.0 s",
+                met=one["p50"] <= 1.0,
+            ),
+            Row("latency, 1 session, p95", f"{one['p95']:.2f} s", target="<= 2.0 s", met=one["p95"] <= 2.0),
+        ]
+        many = [count for count in counts if count > 1]
+        if many:
+            top = max(many)
+            per_session = (figures[top]["peak_rss"] - one["peak_rss"]) / (top - 1)
+            rows.append(
+                Row(
+                    f"memory per extra session ({top} sessions)",
+                    f"{per_session:.1f} MB",
+                    target="<= 20 MB",
+                    met=per_session <= 20,
+                )
+            )
+    sustained = max([count for count in counts if figures[count]["p95"] <= 2.0], default=0)
+    rows.append(Row("real-time sessions one process carries at p95 <= 2 s", str(sustained)))
+    rows.append(
+        Row(
+            "worst WER of a session",
+            f"{max(f['wer'] for f in figures.values()):.1%}",
+            target="<= 10%",
+            met=all(f["wer"] <= 0.10 for f in figures.values()),
+        )
+    )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,2,3")
+    parser.add_argument("--server", choices=["uvicorn", "runserver"], default="uvicorn")
+    args = parser.parse_args()
+    print_rows("Live sessions", run(sessions=args.sessions, server=args.server, verbose=True))
 
 
 if __name__ == "__main__":
