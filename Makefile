@@ -31,9 +31,11 @@ run: system-packages $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Run the test suite (DATABASE_URL picks the database; SQLite by default).
+## Run the test suite (DATABASE_URL picks the database; SQLite by default), in PYTEST_WORKERS processes
+## (pytest-xdist; each has its own test database; 0 runs it in this one).
+PYTEST_WORKERS ?= 2
 test: system-packages $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
