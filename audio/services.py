@@ -31,7 +31,7 @@ from audio.exceptions import (
 )
 from audio.models import AudioFile, DirectUpload, PendingFileDeletion
 from audio.probe import AudioProbe, probe_audio
-from audio.signals import audio_file_deleting
+from audio.signals import audio_expiring, audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
 from config.exceptions import DomainError
 
@@ -224,7 +224,8 @@ class PurgeReport:
 def audio_purge_expired(*, now: datetime | None = None) -> PurgeReport:
     """Delete every audio file older than `AUDIO_RETENTION_DAYS` (0 keeps audio for ever), each as
     `audio_file_delete` does: the transcriptions of it keep their text, and a file a job is waiting
-    for or working on stays until the next run. Safe beside uploads, jobs and another purge."""
+    for or working on stays until the next run. Then the apps above delete what they made from audio
+    that long ago (`audio_expiring`). Safe beside uploads, jobs and another purge."""
     if settings.AUDIO_RETENTION_DAYS <= 0:
         return PurgeReport()
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIO_RETENTION_DAYS)
@@ -238,6 +239,7 @@ def audio_purge_expired(*, now: datetime | None = None) -> PurgeReport:
             continue
         else:
             deleted += 1
+    audio_expiring.send(sender=AudioFile, cutoff=cutoff)
     return PurgeReport(deleted=deleted, in_use=in_use)
 
 

@@ -5,13 +5,15 @@ and the user's data export) holds an identifier the redaction found; near-misses
 import json
 import re
 import subprocess
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 
-from audio.services import audio_file_delete
+from audio.models import PendingFileDeletion
+from audio.services import audio_file_delete, audio_purge_expired
 from tests.factories import TranscriptionFactory
 from tests.redaction.corpus import NEAR_MISSES, SPOKEN, WRITTEN, Sample
 from tests.redaction.test_audio import WINDOW, duration, samples, share_at_1khz, windows
@@ -267,8 +269,8 @@ def test_the_redacted_audio_is_as_long_as_the_original_with_a_beep_over_the_numb
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_redacted_audio_goes_with_the_job_and_with_the_original_audio(
-    api_client, user, redacted_job, make_audio_file, speech_wav
+def test_the_redacted_audio_goes_with_the_job_and_by_retention_but_outlives_the_original(
+    api_client, user, redacted_job, make_audio_file, speech_wav, settings
 ):
     stored = Transcription.objects.get(pk=redacted_job["id"]).redacted_audio
     assert stored.startswith(f"redacted_audio/{user.pk}/") and default_storage.exists(stored)
@@ -276,19 +278,28 @@ def test_the_redacted_audio_goes_with_the_job_and_with_the_original_audio(
     assert api_client.delete(f"{URL}{redacted_job['id']}/").status_code == 204
     assert not default_storage.exists(stored)
 
-    # Retention (or its user) deleting the original audio takes the redacted copies with it.
+    # Its user deleting the original audio leaves the redacted copy, which has a life of its own.
     second = api_client.post(
         URL,
         {"audio_file": str(make_audio_file(user, speech_wav).pk), "redact_pii": True, "redact_pii_audio": True},
         format="json",
     ).json()
     job = Transcription.objects.get(pk=second["id"])
-    assert default_storage.exists(job.redacted_audio)
     audio_file_delete(audio_file=job.audio_file)
+    job.refresh_from_db()
+    assert job.audio_file is None and default_storage.exists(job.redacted_audio)
+    assert api_client.get(f"{URL}{job.pk}/redacted_audio/").status_code == 200
+
+    # Retention takes it AUDIO_RETENTION_DAYS after it was made, in the purge that takes uploads.
+    settings.AUDIO_RETENTION_DAYS = 30
+    assert audio_purge_expired(now=job.completed_at + timedelta(days=29)).deleted == 0
+    assert default_storage.exists(job.redacted_audio)
+    audio_purge_expired(now=job.completed_at + timedelta(days=31))
     assert not default_storage.exists(job.redacted_audio)
     job.refresh_from_db()
-    assert job.redacted_audio == ""
+    assert job.redacted_audio == "" and job.text  # the transcript stays
     assert api_client.get(f"{URL}{job.pk}/redacted_audio/").json()["code"] == "no_redacted_audio"
+    assert not PendingFileDeletion.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
