@@ -34,6 +34,7 @@ from audio.models import AudioFile
 from audio.services import (
     audio_file_delete,
     audio_file_local_copy,
+    stored_file_discard,
     stored_file_forget,
     stored_file_open,
     stored_file_save,
@@ -456,13 +457,30 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
         logger.exception("Transcription %s failed unexpectedly", job.pk)
         _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, only_if=this_run)
     else:
-        completed = _complete(job.pk, result, redactions=redactions, redacted_audio=redacted_audio, run_id=run_id)
+        try:
+            completed = _complete(job.pk, result, redactions=redactions, redacted_audio=redacted_audio, run_id=run_id)
+        except BaseException:
+            # The transaction that would record the copy failed (the database away): the task's
+            # retry makes it again, so this one would be nobody's.
+            if redacted_audio and not _recorded(job.pk, redacted_audio=redacted_audio):
+                stored_file_discard(name=redacted_audio)
+            raise
         if not completed and redacted_audio:  # reaped while it ran: the copy is nobody's
             with transaction.atomic():
                 stored_file_forget(name=redacted_audio)
     job = _reloaded(job)
     _count_outcome(job)
     return job
+
+
+def _recorded(transcription_id: UUID, *, redacted_audio: str) -> bool:
+    """Whether the job records this redacted copy: its commit may have happened though the
+    connection broke before saying so. A database that cannot answer is taken not to have (a
+    commit lost in flight while the database stays away is the case this gets wrong)."""
+    try:
+        return Transcription.objects.filter(pk=transcription_id, redacted_audio=redacted_audio).exists()
+    except DatabaseError:
+        return False
 
 
 def _count_outcome(job: Transcription) -> None:

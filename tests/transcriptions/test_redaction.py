@@ -11,6 +11,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import OperationalError
 
 from audio.models import PendingFileDeletion
 from audio.services import audio_file_delete, audio_purge_expired
@@ -20,7 +22,9 @@ from tests.redaction.test_audio import WINDOW, duration, samples, share_at_1khz,
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import Reply, Request
 from tests.webhooks.receiver import Receiver
+from transcriptions import services
 from transcriptions.models import Transcription
+from transcriptions.services import transcription_run
 from webhooks.models import Endpoint
 
 URL = "/api/transcriptions/"
@@ -300,6 +304,43 @@ def test_the_redacted_audio_goes_with_the_job_and_by_retention_but_outlives_the_
     assert job.redacted_audio == "" and job.text  # the transcript stays
     assert api_client.get(f"{URL}{job.pk}/redacted_audio/").json()["code"] == "no_redacted_audio"
     assert not PendingFileDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_commit_of_the_redacted_copy_leaves_no_copy_behind(
+    api_client, user, make_audio_file, speech_wav, fake_openai, monkeypatch
+):
+    fake_openai.respond = phone_call_reply
+    record_event = services._record_event
+    failures = []
+
+    def database_gone_once(transcription_id, event_type):
+        if not failures:  # inside the transaction that records the copy, after the job's update
+            failures.append(Transcription.objects.get(pk=transcription_id).redacted_audio)
+            raise OperationalError("Lost connection to server during query")
+        record_event(transcription_id, event_type)
+
+    monkeypatch.setattr(services, "_record_event", database_gone_once)
+    body = {"audio_file": str(make_audio_file(user, speech_wav).pk), "redact_pii": True, "redact_pii_audio": True}
+
+    response = api_client.post(URL, body, format="json")
+
+    assert response.status_code == 202, response.content  # the run failed; its task will retry
+    job = Transcription.objects.get(user=user)
+    [first] = failures
+    assert (job.status, job.redacted_audio) == ("processing", "")
+    assert first.startswith(f"redacted_audio/{user.pk}/") and not default_storage.exists(first)
+    assert not PendingFileDeletion.objects.exists()
+
+    transcription_run(transcription_id=job.pk, run_id=job.run_id)  # the task's retry, as a worker runs it
+
+    job.refresh_from_db()
+    assert job.status == "completed" and len(fake_openai.requests) == 2
+    # One copy stored, the one the job records (under the first run's name, free again).
+    _, stored = default_storage.listdir(f"redacted_audio/{user.pk}")
+    assert [f"redacted_audio/{user.pk}/{name}" for name in stored] == [job.redacted_audio] == [first]
+    assert api_client.get(f"{URL}{job.pk}/redacted_audio/").status_code == 200
+    call_command("audit_ledger")  # raises on any mismatch
 
 
 @pytest.mark.django_db(transaction=True)
