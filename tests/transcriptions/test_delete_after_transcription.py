@@ -98,3 +98,20 @@ def test_with_the_setting_off_the_original_stays(
     assert job.audio_file_id == audio.pk
     assert api_client.get(f"/api/audio/{audio.pk}/").status_code == 200
     assert_ledger_clean(user)
+
+
+def test_in_a_bucket_the_original_object_goes_and_the_redacted_copy_stays(
+    api_client, user, make_audio_file, speech_wav, fake_openai, settings, s3_storage
+):
+    settings.AUDIO_DELETE_AFTER_TRANSCRIPTION = True
+    fake_openai.respond = phone_call_reply
+    audio = make_audio_file(user, speech_wav, "call.wav")
+    assert s3_storage.keys() == [audio.file.name]
+
+    body = {"audio_file": str(audio.pk), "redact_pii": True, "redact_pii_audio": True}
+    job = api_client.post(URL, body, format="json").json()
+
+    assert job["status"] == "completed"
+    assert s3_storage.keys() == [Transcription.objects.get(pk=job["id"]).redacted_audio]
+    assert api_client.get(f"{URL}{job['id']}/redacted_audio/").status_code == 200
+    assert_ledger_clean(user)
