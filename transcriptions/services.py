@@ -829,6 +829,12 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
         speaker_labels=transcription.speaker_labels,
         speakers_expected=transcription.speakers_expected,
         webhook_url=transcription.webhook_url,
+        # What was to be redacted is redacted again: a retry never stores what the first job would not.
+        redact_pii=transcription.redact_pii,
+        redact_pii_policies=transcription.redact_pii_policies,
+        redact_pii_sub=transcription.redact_pii_sub,
+        redact_pii_audio=transcription.redact_pii_audio,
+        redact_pii_audio_method=transcription.redact_pii_audio_method,
     )
     return job
 

@@ -24,7 +24,7 @@ from tests.transcriptions.fake_openai import Reply, Request
 from tests.webhooks.receiver import Receiver
 from transcriptions import services
 from transcriptions.models import Transcription
-from transcriptions.services import transcription_run
+from transcriptions.services import transcription_retry, transcription_run
 from webhooks.models import Endpoint
 
 URL = "/api/transcriptions/"
@@ -341,6 +341,32 @@ def test_a_failed_commit_of_the_redacted_copy_leaves_no_copy_behind(
     assert [f"redacted_audio/{user.pk}/{name}" for name in stored] == [job.redacted_audio] == [first]
     assert api_client.get(f"{URL}{job.pk}/redacted_audio/").status_code == 200
     call_command("audit_ledger")  # raises on any mismatch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrying_a_failed_redacted_job_redacts_again(api_client, user, make_audio_file, speech_wav, fake_openai):
+    fake_openai.respond = lambda request: Reply(status=500, body={"error": {"message": "overloaded"}})
+    body = {
+        "audio_file": str(make_audio_file(user, speech_wav).pk),
+        "redact_pii": True,
+        "redact_pii_policies": ["phone_number"],
+        "redact_pii_sub": "hash",
+        "redact_pii_audio": True,
+        "redact_pii_audio_method": "silence",
+    }
+    api_client.post(URL, body, format="json")
+    failed = Transcription.objects.get(user=user)
+    assert failed.status == "failed"
+    fake_openai.respond = phone_call_reply
+
+    retried = transcription_retry(transcription=failed)  # an operator's retry, from the admin
+
+    retried.refresh_from_db()
+    assert retried.status == "completed"
+    assert (retried.redact_pii, retried.redact_pii_policies, retried.redact_pii_sub) == (True, ["phone_number"], "hash")
+    assert (retried.redact_pii_audio, retried.redact_pii_audio_method) == (True, "silence")
+    assert retried.redactions == {"phone_number": 1} and "98450" not in retried.text
+    assert default_storage.exists(retried.redacted_audio)
 
 
 @pytest.mark.django_db(transaction=True)
