@@ -31,7 +31,7 @@ from audio.exceptions import (
 )
 from audio.models import AudioFile, DirectUpload, PendingFileDeletion
 from audio.probe import AudioProbe, probe_audio
-from audio.signals import audio_file_deleting
+from audio.signals import audio_expiring, audio_file_deleting
 from audio.upload_handlers import file_too_large, max_upload_bytes
 from config.exceptions import DomainError
 
@@ -80,7 +80,7 @@ def audio_file_create(*, user: User, file: File[Any], original_filename: str) ->
             raise StoredFileUnavailable("The file could not be stored right now; please try again later.") from exc
         audio_file.save(force_insert=True)
     except BaseException:
-        _discard(name)
+        stored_file_discard(name=name)
         raise
     return audio_file
 
@@ -103,9 +103,10 @@ def _checked_probe(path: str) -> AudioProbe:
     return probe
 
 
-def _discard(name: str) -> None:
-    """Remove a file stored for a row that was never written; if the storage fails, leave its
-    deletion pending for beat (unless the database is gone too: then say so loudly)."""
+def stored_file_discard(*, name: str) -> None:
+    """Remove a file stored for a row that was never written (its transaction failed), at once and
+    outside any transaction; if the storage fails, leave its deletion pending for beat (unless the
+    database is gone too: then say so loudly)."""
     try:
         default_storage.delete(name)
         return
@@ -162,7 +163,8 @@ def stored_file_retry_deletions() -> int:
 def stored_file_save(*, name: str, path: Path) -> str:
     """Store a local file (a copy another app made of some audio) under `name` in the storage that
     holds uploads; returns the name it got. Call it outside a transaction and, when the row that
-    names it is not written after all, `stored_file_forget` it. Raises StoredFileUnavailable."""
+    names it is not written after all, `stored_file_discard` it (or, in a transaction that goes on,
+    `stored_file_forget` it). Raises StoredFileUnavailable."""
     try:
         with path.open("rb") as file:
             return default_storage.save(name, File(file))
@@ -224,7 +226,8 @@ class PurgeReport:
 def audio_purge_expired(*, now: datetime | None = None) -> PurgeReport:
     """Delete every audio file older than `AUDIO_RETENTION_DAYS` (0 keeps audio for ever), each as
     `audio_file_delete` does: the transcriptions of it keep their text, and a file a job is waiting
-    for or working on stays until the next run. Safe beside uploads, jobs and another purge."""
+    for or working on stays until the next run. Then the apps above delete what they made from audio
+    that long ago (`audio_expiring`). Safe beside uploads, jobs and another purge."""
     if settings.AUDIO_RETENTION_DAYS <= 0:
         return PurgeReport()
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIO_RETENTION_DAYS)
@@ -238,6 +241,7 @@ def audio_purge_expired(*, now: datetime | None = None) -> PurgeReport:
             continue
         else:
             deleted += 1
+    audio_expiring.send(sender=AudioFile, cutoff=cutoff)
     return PurgeReport(deleted=deleted, in_use=in_use)
 
 

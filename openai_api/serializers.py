@@ -74,8 +74,33 @@ def _temperature_field() -> serializers.FloatField:
     )
 
 
-class _AudioInputChecks:
-    """What OpenAI's transcription and translation requests check alike."""
+class _AudioInputSerializer(serializers.Serializer):
+    """What OpenAI's transcription and translation requests take and check alike, and our personal
+    data redaction beside them."""
+
+    # Ours, beyond OpenAI's fields (`extra_body` in its SDKs): as on POST /api/transcriptions/.
+    redact_pii = serializers.BooleanField(
+        required=False, default=False, help_text="Take personal data out of the transcript before it is stored."
+    )
+    redact_pii_policies = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="With `redact_pii`: the kinds to take out (`email_address`, `phone_number`, `aadhaar`, `pan`, "
+        "`credit_card`, `upi_id`, `ip_address`, `gstin`); all when left out.",
+    )
+    redact_pii_sub = serializers.ChoiceField(
+        choices=[choice.value for choice in Substitution],
+        required=False,
+        help_text="With `redact_pii`: `entity_name` (`[PHONE_NUMBER]`, the default) or `hash`.",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name in LIST_FIELDS:  # named as OpenAI's SDKs send them
+            if name in fields:
+                fields[f"{name}[]"] = fields.pop(name)
+        return fields
 
     def validate_temperature(self, value: float) -> float:
         if value != 0:
@@ -84,8 +109,21 @@ class _AudioInputChecks:
             )
         return value
 
+    def validate(self, attrs: dict) -> dict:
+        policies = attrs.get("redact_pii_policies[]", [])
+        unknown = [name for name in policies if name not in {entity.value for entity in Entity}]
+        if unknown:
+            raise serializers.ValidationError(
+                {"redact_pii_policies[]": [f"Unknown policy {', '.join(map(repr, unknown))}."]},
+                code="unsupported_value",
+            )
+        for name in ("redact_pii_policies[]", "redact_pii_sub"):
+            if name in attrs and not attrs["redact_pii"]:
+                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']}, code="unsupported_value")
+        return attrs
 
-class OpenAITranslationInputSerializer(_AudioInputChecks, serializers.Serializer):
+
+class OpenAITranslationInputSerializer(_AudioInputSerializer):
     """`POST /v1/audio/translations`, multipart: speech in any language, its text in English."""
 
     file = _file_field()
@@ -100,7 +138,7 @@ class OpenAITranslationInputSerializer(_AudioInputChecks, serializers.Serializer
     temperature = _temperature_field()
 
 
-class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializer):
+class OpenAITranscriptionInputSerializer(_AudioInputSerializer):
     """`POST /v1/audio/transcriptions`, multipart."""
 
     file = _file_field()
@@ -152,29 +190,6 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
     )
     keywords = keywords_field()
 
-    # Ours, beyond OpenAI's fields (`extra_body` in its SDKs): as on POST /api/transcriptions/.
-    redact_pii = serializers.BooleanField(
-        required=False, default=False, help_text="Take personal data out of the transcript before it is stored."
-    )
-    redact_pii_policies = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        allow_empty=False,
-        help_text="With `redact_pii`: the kinds to take out (`email_address`, `phone_number`, `aadhaar`, `pan`, "
-        "`credit_card`, `upi_id`, `ip_address`, `gstin`); all when left out.",
-    )
-    redact_pii_sub = serializers.ChoiceField(
-        choices=[choice.value for choice in Substitution],
-        required=False,
-        help_text="With `redact_pii`: `entity_name` (`[PHONE_NUMBER]`, the default) or `hash`.",
-    )
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        for name in LIST_FIELDS:  # named as OpenAI's SDKs send them
-            fields[f"{name}[]"] = fields.pop(name)
-        return fields
-
     def validate_chunking_strategy(self, value: str) -> str:
         if value != "auto":
             raise serializers.ValidationError(
@@ -183,6 +198,7 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
         return value
 
     def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
         for name, why in (
             ("known_speaker_names[]", "Known speakers are not served yet: speakers are lettered A, B, ..."),
             ("known_speaker_references[]", "Known speakers are not served yet: speakers are lettered A, B, ..."),
@@ -190,16 +206,6 @@ class OpenAITranscriptionInputSerializer(_AudioInputChecks, serializers.Serializ
         ):
             if attrs.get(name):
                 raise serializers.ValidationError({name: [why]}, code="unsupported_parameter")
-        policies = attrs.get("redact_pii_policies[]", [])
-        unknown = [name for name in policies if name not in {entity.value for entity in Entity}]
-        if unknown:
-            raise serializers.ValidationError(
-                {"redact_pii_policies[]": [f"Unknown policy {', '.join(map(repr, unknown))}."]},
-                code="unsupported_value",
-            )
-        for name in ("redact_pii_policies[]", "redact_pii_sub"):
-            if name in attrs and not attrs["redact_pii"]:
-                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']}, code="unsupported_value")
         granularities = attrs.get("timestamp_granularities[]")
         if granularities and attrs["response_format"] != "verbose_json":
             raise serializers.ValidationError(

@@ -84,7 +84,8 @@ class Transcription(models.Model):
     redact_pii_sub = models.CharField(max_length=16, choices=RedactionSubstitution.choices, blank=True)
     redactions = models.JSONField(null=True, blank=True)
     # A copy of the audio with each redacted span beeped or silenced, stored like uploads; its name
-    # in the storage, empty when none was asked for or it is deleted.
+    # in the storage, empty when none was asked for or it is deleted. It has a life of its own: it
+    # goes with the job, its user, or retention, not with the original audio.
     redact_pii_audio = models.BooleanField(default=False)
     redact_pii_audio_method = models.CharField(max_length=8, choices=RedactionAudioMethod.choices, blank=True)
     redacted_audio = models.CharField(max_length=255, blank=True)
@@ -133,6 +134,8 @@ class Transcription(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="tr_status_heartbeat_idx"),
             # The operations dashboard counts a month of jobs by these from the index alone.
             models.Index(fields=["created_at", "status", "engine", "error_code"], name="tr_created_status_idx"),
+            # Retention finds the redacted copies still stored (`redacted_audio > ''`) from it alone.
+            models.Index(fields=["redacted_audio"], name="tr_redacted_audio_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "idempotency_key"], name="tr_user_idempotency_key_unique"),

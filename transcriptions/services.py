@@ -31,7 +31,14 @@ from django.utils import timezone
 from accounts.models import User
 from audio.exceptions import AudioInUse, StoredFileUnavailable
 from audio.models import AudioFile
-from audio.services import audio_file_local_copy, stored_file_forget, stored_file_open, stored_file_save
+from audio.services import (
+    audio_file_delete,
+    audio_file_local_copy,
+    stored_file_discard,
+    stored_file_forget,
+    stored_file_open,
+    stored_file_save,
+)
 from config import metrics
 from redaction.audio import AudioMethod, redact_audio
 from redaction.entities import Entity
@@ -450,13 +457,30 @@ def transcription_run(*, transcription_id: UUID | str, run_id: str) -> Transcrip
         logger.exception("Transcription %s failed unexpectedly", job.pk)
         _fail(job.pk, code=TranscriptionFailed.code, error=TranscriptionFailed.default_detail, only_if=this_run)
     else:
-        completed = _complete(job.pk, result, redactions=redactions, redacted_audio=redacted_audio, run_id=run_id)
+        try:
+            completed = _complete(job.pk, result, redactions=redactions, redacted_audio=redacted_audio, run_id=run_id)
+        except BaseException:
+            # The transaction that would record the copy failed (the database away): the task's
+            # retry makes it again, so this one would be nobody's.
+            if redacted_audio and not _recorded(job.pk, redacted_audio=redacted_audio):
+                stored_file_discard(name=redacted_audio)
+            raise
         if not completed and redacted_audio:  # reaped while it ran: the copy is nobody's
             with transaction.atomic():
                 stored_file_forget(name=redacted_audio)
     job = _reloaded(job)
     _count_outcome(job)
     return job
+
+
+def _recorded(transcription_id: UUID, *, redacted_audio: str) -> bool:
+    """Whether the job records this redacted copy: its commit may have happened though the
+    connection broke before saying so. A database that cannot answer is taken not to have (a
+    commit lost in flight while the database stays away is the case this gets wrong)."""
+    try:
+        return Transcription.objects.filter(pk=transcription_id, redacted_audio=redacted_audio).exists()
+    except DatabaseError:
+        return False
 
 
 def _count_outcome(job: Transcription) -> None:
@@ -557,6 +581,7 @@ def _complete(
             transaction.set_rollback(True)
         else:
             _record_event(transcription_id, TRANSCRIPTION_COMPLETED)
+            _delete_audio_after_commit(transcription_id)
     return bool(finished)
 
 
@@ -585,7 +610,29 @@ def _fail(
             transaction.set_rollback(True)
         else:
             _record_event(transcription_id, TRANSCRIPTION_FAILED)
+            _delete_audio_after_commit(transcription_id)
     return bool(failed)
+
+
+def _delete_audio_after_commit(transcription_id: UUID) -> None:
+    """With AUDIO_DELETE_AFTER_TRANSCRIPTION, the job's original audio goes once the transaction that
+    ends the job commits."""
+    if settings.AUDIO_DELETE_AFTER_TRANSCRIPTION:
+        transaction.on_commit(partial(_original_audio_delete, transcription_id), robust=True)
+
+
+def _original_audio_delete(transcription_id: UUID) -> None:
+    """Delete an ended job's original audio as `DELETE /api/audio/{id}/` does. The job keeps the
+    audio's name and duration, and its redacted copy, a file of its own. Audio another job has been
+    asked for meanwhile stays: that job's end deletes it. A failure here (the database away) leaves
+    the audio to retention."""
+    job = Transcription.objects.select_related("audio_file").filter(pk=transcription_id).first()
+    if job is None or job.audio_file is None:  # deleted already, by its user or another job's end
+        return
+    try:
+        audio_file_delete(audio_file=job.audio_file)
+    except (AudioInUse, AudioFile.DoesNotExist):
+        return
 
 
 def _record_event(transcription_id: UUID, event_type: str) -> None:
@@ -782,6 +829,12 @@ def transcription_retry(*, transcription: Transcription) -> Transcription:
         speaker_labels=transcription.speaker_labels,
         speakers_expected=transcription.speakers_expected,
         webhook_url=transcription.webhook_url,
+        # What was to be redacted is redacted again: a retry never stores what the first job would not.
+        redact_pii=transcription.redact_pii,
+        redact_pii_policies=transcription.redact_pii_policies,
+        redact_pii_sub=transcription.redact_pii_sub,
+        redact_pii_audio=transcription.redact_pii_audio,
+        redact_pii_audio_method=transcription.redact_pii_audio_method,
     )
     return job
 
@@ -791,13 +844,17 @@ def transcription_refund(*, transcription: Transcription, reason: str, created_b
     return wallet_refund(subject=wallet_subject(transcription.pk), reason=reason, created_by=created_by)
 
 
-def delete_redacted_copies(sender: type[AudioFile], *, audio_file: AudioFile, **kwargs: Any) -> None:
-    """Receives `audio_file_deleting`: the redacted copies of an audio go with it (its user's
-    deletion, or retention), in the same transaction."""
-    jobs = Transcription.objects.filter(audio_file=audio_file).exclude(redacted_audio="")
-    names = list(jobs.values_list("redacted_audio", flat=True))
-    jobs.update(redacted_audio="")
-    _forget_redacted_audio(names)
+def purge_expired_redacted_copies(sender: type[AudioFile], *, cutoff: datetime, **kwargs: Any) -> None:
+    """Receives `audio_expiring`: a redacted copy of audio made (its job completed) before `cutoff`
+    goes, as uploads go `AUDIO_RETENTION_DAYS` after upload. It outlives its original, which its user,
+    retention or AUDIO_DELETE_AFTER_TRANSCRIPTION may delete first. Each copy in its own conditional
+    update, so a job deleted meanwhile (which forgets its copy itself) is left alone."""
+    # `redacted_audio > ''` walks the index over the copies that exist, not the whole table.
+    expired = Transcription.objects.filter(redacted_audio__gt="", completed_at__lt=cutoff)
+    for transcription_id, name in list(expired.values_list("pk", "redacted_audio")):
+        with transaction.atomic():
+            if Transcription.objects.filter(pk=transcription_id, redacted_audio=name).update(redacted_audio=""):
+                stored_file_forget(name=name)
 
 
 def refuse_deleting_audio_in_use(sender: type[AudioFile], *, audio_file: AudioFile, **kwargs: Any) -> None:

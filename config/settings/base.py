@@ -357,6 +357,9 @@ MAX_AUDIO_MINUTES = env.int("MAX_AUDIO_MINUTES", default=60)
 # Uploaded audio is deleted this many days after upload (0: kept for ever); transcripts stay.
 AUDIO_RETENTION_DAYS = env.int("AUDIO_RETENTION_DAYS", default=30)
 AUDIO_RETENTION_INTERVAL_SECONDS = env.int("AUDIO_RETENTION_INTERVAL_SECONDS", default=3600)
+# On: a job's original audio is deleted as soon as the job completes or fails (its text, and its
+# redacted copy of the audio if any, stay). Off: the audio follows AUDIO_RETENTION_DAYS.
+AUDIO_DELETE_AFTER_TRANSCRIPTION = env.bool("AUDIO_DELETE_AFTER_TRANSCRIPTION", default=False)
 # How long a signed URL for a direct upload (`POST /api/audio/uploads/`) may be used.
 DIRECT_UPLOAD_EXPIRY_SECONDS = env.int("DIRECT_UPLOAD_EXPIRY_SECONDS", default=3600)
 # How often beat tries again to delete stored files whose deletion failed (the object store away).

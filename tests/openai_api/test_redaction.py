@@ -1,8 +1,16 @@
 """Personal data redaction through /v1: our `redact_pii` fields beside OpenAI's (its SDKs send them
 with `extra_body`), refused like any field when wrong."""
 
-import pytest
+from decimal import Decimal
 
+import openai
+import pytest
+from django.core.management import call_command
+
+from tests.openai_api.live import LiveServer
+from tests.openai_api.test_sdk import token_of
+from tests.transcriptions.conftest import set_wallet
+from tests.transcriptions.fake_openai import FakeOpenAI, Reply, Request
 from tests.transcriptions.test_redaction import phone_call_reply
 from transcriptions.models import Transcription
 
@@ -51,3 +59,82 @@ def test_a_bad_redaction_field_is_400_naming_it(api_client, user, speech_wav, fi
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
     assert not Transcription.objects.exists()
+
+
+# --- /v1/audio/translations through the official SDK, our fields in its `extra_body` -----------
+
+SPOKEN_IN_HINDI = " Call me on 98450 12345 or write to rahul.sharma@gmail.com, thanks."
+
+
+def translated_call(request: Request) -> Reply:
+    """What OpenAI's translations endpoint answers for a call in Hindi: English text and segments."""
+    assert request.is_translation
+    segment = {"id": 0, "start": 0.0, "end": 2.9, "text": SPOKEN_IN_HINDI}
+    return Reply(
+        body={"task": "translate", "language": "hindi", "duration": 2.9, "text": SPOKEN_IN_HINDI, "segments": [segment]}
+    )
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenAI() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, tmp_path_factory, fake):
+    with django_db_blocker.unblock():
+        running = LiveServer(
+            tmp_path_factory.mktemp("live") / "server.log",
+            TRANSCRIPTION_ENGINE="openai",
+            OPENAI_API_KEY="sk-upstream",
+            OPENAI_BASE_URL=fake.base_url,
+            OPENAI_MAX_RETRIES="0",
+        )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sdk(server, user) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=token_of(user))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_translations_take_the_redaction_fields_through_the_sdks_extra_body(sdk, fake, user, speech_wav):
+    fake.respond = translated_call
+    set_wallet(user, balance=Decimal("1.00"), demo_minutes=Decimal("0.00"))
+
+    result = sdk.audio.translations.create(
+        file=speech_wav.open("rb"),
+        model="whisper-1",
+        response_format="verbose_json",
+        extra_body={"redact_pii": True, "redact_pii_policies": ["phone_number"], "redact_pii_sub": "hash"},
+    )
+
+    assert result.text == "Call me on ##### ##### or write to rahul.sharma@gmail.com, thanks."
+    assert [segment.text for segment in result.segments] == [result.text]
+    job = Transcription.objects.get(user=user)
+    assert (job.task, job.source, job.status) == ("translate", "openai", "completed")
+    assert (job.redact_pii, job.redact_pii_policies, job.redact_pii_sub) == (True, ["phone_number"], "hash")
+    assert job.redactions == {"phone_number": 1}
+    assert "98450" not in job.text and "98450" not in str(job.segments)
+    assert fake.requests[-1].path == "/v1/audio/translations"
+    call_command("audit_ledger")  # raises on any mismatch
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("extra_body", "param"),
+    [
+        ({"redact_pii": True, "redact_pii_policies": ["passport"]}, "redact_pii_policies[]"),
+        ({"redact_pii_sub": "hash"}, "redact_pii_sub"),
+        ({"redact_pii_policies": ["phone_number"]}, "redact_pii_policies[]"),
+    ],
+)
+def test_a_bad_redaction_field_on_translations_is_400_naming_it(sdk, user, speech_wav, extra_body, param):
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.audio.translations.create(file=speech_wav.open("rb"), model="whisper-1", extra_body=extra_body)
+
+    assert (refused.value.param, refused.value.code) == (param, "unsupported_value")
+    assert not Transcription.objects.filter(user=user).exists()

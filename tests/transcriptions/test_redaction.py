@@ -5,20 +5,26 @@ and the user's data export) holds an identifier the redaction found; near-misses
 import json
 import re
 import subprocess
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import OperationalError
 
-from audio.services import audio_file_delete
+from audio.models import PendingFileDeletion
+from audio.services import audio_file_delete, audio_purge_expired
 from tests.factories import TranscriptionFactory
 from tests.redaction.corpus import NEAR_MISSES, SPOKEN, WRITTEN, Sample
 from tests.redaction.test_audio import WINDOW, duration, samples, share_at_1khz, windows
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import Reply, Request
 from tests.webhooks.receiver import Receiver
+from transcriptions import services
 from transcriptions.models import Transcription
+from transcriptions.services import transcription_retry, transcription_run
 from webhooks.models import Endpoint
 
 URL = "/api/transcriptions/"
@@ -267,8 +273,8 @@ def test_the_redacted_audio_is_as_long_as_the_original_with_a_beep_over_the_numb
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_redacted_audio_goes_with_the_job_and_with_the_original_audio(
-    api_client, user, redacted_job, make_audio_file, speech_wav
+def test_the_redacted_audio_goes_with_the_job_and_by_retention_but_outlives_the_original(
+    api_client, user, redacted_job, make_audio_file, speech_wav, settings
 ):
     stored = Transcription.objects.get(pk=redacted_job["id"]).redacted_audio
     assert stored.startswith(f"redacted_audio/{user.pk}/") and default_storage.exists(stored)
@@ -276,19 +282,91 @@ def test_the_redacted_audio_goes_with_the_job_and_with_the_original_audio(
     assert api_client.delete(f"{URL}{redacted_job['id']}/").status_code == 204
     assert not default_storage.exists(stored)
 
-    # Retention (or its user) deleting the original audio takes the redacted copies with it.
+    # Its user deleting the original audio leaves the redacted copy, which has a life of its own.
     second = api_client.post(
         URL,
         {"audio_file": str(make_audio_file(user, speech_wav).pk), "redact_pii": True, "redact_pii_audio": True},
         format="json",
     ).json()
     job = Transcription.objects.get(pk=second["id"])
-    assert default_storage.exists(job.redacted_audio)
     audio_file_delete(audio_file=job.audio_file)
+    job.refresh_from_db()
+    assert job.audio_file is None and default_storage.exists(job.redacted_audio)
+    assert api_client.get(f"{URL}{job.pk}/redacted_audio/").status_code == 200
+
+    # Retention takes it AUDIO_RETENTION_DAYS after it was made, in the purge that takes uploads.
+    settings.AUDIO_RETENTION_DAYS = 30
+    assert audio_purge_expired(now=job.completed_at + timedelta(days=29)).deleted == 0
+    assert default_storage.exists(job.redacted_audio)
+    audio_purge_expired(now=job.completed_at + timedelta(days=31))
     assert not default_storage.exists(job.redacted_audio)
     job.refresh_from_db()
-    assert job.redacted_audio == ""
+    assert job.redacted_audio == "" and job.text  # the transcript stays
     assert api_client.get(f"{URL}{job.pk}/redacted_audio/").json()["code"] == "no_redacted_audio"
+    assert not PendingFileDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_commit_of_the_redacted_copy_leaves_no_copy_behind(
+    api_client, user, make_audio_file, speech_wav, fake_openai, monkeypatch
+):
+    fake_openai.respond = phone_call_reply
+    record_event = services._record_event
+    failures = []
+
+    def database_gone_once(transcription_id, event_type):
+        if not failures:  # inside the transaction that records the copy, after the job's update
+            failures.append(Transcription.objects.get(pk=transcription_id).redacted_audio)
+            raise OperationalError("Lost connection to server during query")
+        record_event(transcription_id, event_type)
+
+    monkeypatch.setattr(services, "_record_event", database_gone_once)
+    body = {"audio_file": str(make_audio_file(user, speech_wav).pk), "redact_pii": True, "redact_pii_audio": True}
+
+    response = api_client.post(URL, body, format="json")
+
+    assert response.status_code == 202, response.content  # the run failed; its task will retry
+    job = Transcription.objects.get(user=user)
+    [first] = failures
+    assert (job.status, job.redacted_audio) == ("processing", "")
+    assert first.startswith(f"redacted_audio/{user.pk}/") and not default_storage.exists(first)
+    assert not PendingFileDeletion.objects.exists()
+
+    transcription_run(transcription_id=job.pk, run_id=job.run_id)  # the task's retry, as a worker runs it
+
+    job.refresh_from_db()
+    assert job.status == "completed" and len(fake_openai.requests) == 2
+    # One copy stored, the one the job records (under the first run's name, free again).
+    _, stored = default_storage.listdir(f"redacted_audio/{user.pk}")
+    assert [f"redacted_audio/{user.pk}/{name}" for name in stored] == [job.redacted_audio] == [first]
+    assert api_client.get(f"{URL}{job.pk}/redacted_audio/").status_code == 200
+    call_command("audit_ledger")  # raises on any mismatch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrying_a_failed_redacted_job_redacts_again(api_client, user, make_audio_file, speech_wav, fake_openai):
+    fake_openai.respond = lambda request: Reply(status=500, body={"error": {"message": "overloaded"}})
+    body = {
+        "audio_file": str(make_audio_file(user, speech_wav).pk),
+        "redact_pii": True,
+        "redact_pii_policies": ["phone_number"],
+        "redact_pii_sub": "hash",
+        "redact_pii_audio": True,
+        "redact_pii_audio_method": "silence",
+    }
+    api_client.post(URL, body, format="json")
+    failed = Transcription.objects.get(user=user)
+    assert failed.status == "failed"
+    fake_openai.respond = phone_call_reply
+
+    retried = transcription_retry(transcription=failed)  # an operator's retry, from the admin
+
+    retried.refresh_from_db()
+    assert retried.status == "completed"
+    assert (retried.redact_pii, retried.redact_pii_policies, retried.redact_pii_sub) == (True, ["phone_number"], "hash")
+    assert (retried.redact_pii_audio, retried.redact_pii_audio_method) == (True, "silence")
+    assert retried.redactions == {"phone_number": 1} and "98450" not in retried.text
+    assert default_storage.exists(retried.redacted_audio)
 
 
 @pytest.mark.django_db(transaction=True)
