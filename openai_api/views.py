@@ -109,6 +109,31 @@ def _model_object(model: OpenAIModel) -> dict:
     return model_body(model_id=model.id, owned_by=model.owned_by, created=CREATED)
 
 
+# What a request for a job can answer besides its 200s and its 400 (each operation words its own).
+JOB_ERRORS = {
+    404: OpenApiResponse(description="`model_not_found`"),
+    413: OpenApiResponse(description="`file_too_large`: over `MAX_UPLOAD_MB`; nothing stored"),
+    422: OpenApiResponse(
+        description="`transcription_rejected`: the engine refused this audio (nothing charged); "
+        "`idempotency_key_reused`"
+    ),
+    429: OpenApiResponse(
+        description="`insufficient_quota` (type `insufficient_quota`, header `x-should-retry: false`): "
+        "demo minutes and balance do not cover the audio, nothing held; `rate_limit_exceeded` (type "
+        "`requests`, with `Retry-After`)"
+    ),
+    503: OpenApiResponse(
+        description="`transcription_engine_unavailable`, `transcription_queue_unavailable`, "
+        "`transcription_storage_unavailable`, `storage_unavailable`, `service_unavailable`: nothing charged"
+    ),
+    504: OpenApiResponse(
+        description="`transcription_still_running` (header `x-should-retry: false`, with "
+        "`transcription_id`): the job outlived `OPENAI_API_WAIT_SECONDS`; it goes on and is charged when "
+        "it completes: find it in /api/transcriptions/"
+    ),
+}
+
+
 class TranscriptionView(ScopedThrottleMixin, OpenAIView):
     schema = TranscriptionSchema()
     parser_classes = [MultiPartParser]
@@ -147,26 +172,7 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
                 "`invalid_audio`, `audio_too_long`, `unsupported_language`, `unsupported_option` (e.g. "
                 "`diarized_json` on the offline engine): `param` names the field; nothing stored or held"
             ),
-            404: OpenApiResponse(description="`model_not_found`"),
-            413: OpenApiResponse(description="`file_too_large`: over `MAX_UPLOAD_MB`; nothing stored"),
-            422: OpenApiResponse(
-                description="`transcription_rejected`: the engine refused this audio (nothing charged); "
-                "`idempotency_key_reused`"
-            ),
-            429: OpenApiResponse(
-                description="`insufficient_quota` (type `insufficient_quota`, header `x-should-retry: false`): "
-                "demo minutes and balance do not cover the audio, nothing held; `rate_limit_exceeded` (type "
-                "`requests`, with `Retry-After`)"
-            ),
-            503: OpenApiResponse(
-                description="`transcription_engine_unavailable`, `transcription_queue_unavailable`, "
-                "`transcription_storage_unavailable`, `storage_unavailable`, `service_unavailable`: nothing charged"
-            ),
-            504: OpenApiResponse(
-                description="`transcription_still_running` (header `x-should-retry: false`, with "
-                "`transcription_id`): the job outlived `OPENAI_API_WAIT_SECONDS`; it goes on and is charged when "
-                "it completes: find it in /api/transcriptions/"
-            ),
+            **JOB_ERRORS,
         },
     )
     def post(self, request: Request) -> HttpResponseBase:
@@ -221,26 +227,7 @@ class TranslationView(TranscriptionView):
                 "`invalid_audio`, `audio_too_long`, `unsupported_option` (a model that cannot translate, such as "
                 "an English-only offline model): `param` names the field; nothing stored or held"
             ),
-            404: OpenApiResponse(description="`model_not_found`"),
-            413: OpenApiResponse(description="`file_too_large`: over `MAX_UPLOAD_MB`; nothing stored"),
-            422: OpenApiResponse(
-                description="`transcription_rejected`: the engine refused this audio (nothing charged); "
-                "`idempotency_key_reused`"
-            ),
-            429: OpenApiResponse(
-                description="`insufficient_quota` (type `insufficient_quota`, header `x-should-retry: false`): "
-                "demo minutes and balance do not cover the audio, nothing held; `rate_limit_exceeded` (type "
-                "`requests`, with `Retry-After`)"
-            ),
-            503: OpenApiResponse(
-                description="`transcription_engine_unavailable`, `transcription_queue_unavailable`, "
-                "`transcription_storage_unavailable`, `storage_unavailable`, `service_unavailable`: nothing charged"
-            ),
-            504: OpenApiResponse(
-                description="`transcription_still_running` (header `x-should-retry: false`, with "
-                "`transcription_id`): the job outlived `OPENAI_API_WAIT_SECONDS`; it goes on and is charged when "
-                "it completes: find it in /api/transcriptions/"
-            ),
+            **JOB_ERRORS,
         },
     )
     def post(self, request: Request) -> HttpResponseBase:
