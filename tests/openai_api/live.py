@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -64,3 +66,14 @@ class LiveServer:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+@contextmanager
+def live_server(tmp_path_factory, django_db_blocker, **options) -> Iterator[LiveServer]:
+    """A `LiveServer` for a module's tests, its log in a directory of its own, stopped after them."""
+    with django_db_blocker.unblock():
+        running = LiveServer(tmp_path_factory.mktemp("live") / "server.log", **options)
+    try:
+        yield running
+    finally:
+        running.stop()

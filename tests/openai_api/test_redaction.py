@@ -7,7 +7,7 @@ import openai
 import pytest
 from django.core.management import call_command
 
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.openai_api.test_sdk import token_of
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import FakeOpenAI, Reply, Request
@@ -83,16 +83,15 @@ def fake():
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory, fake):
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            TRANSCRIPTION_ENGINE="openai",
-            OPENAI_API_KEY="sk-upstream",
-            OPENAI_BASE_URL=fake.base_url,
-            OPENAI_MAX_RETRIES="0",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        TRANSCRIPTION_ENGINE="openai",
+        OPENAI_API_KEY="sk-upstream",
+        OPENAI_BASE_URL=fake.base_url,
+        OPENAI_MAX_RETRIES="0",
+    ) as running:
+        yield running
 
 
 @pytest.fixture

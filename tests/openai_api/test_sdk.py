@@ -12,7 +12,7 @@ import requests
 from django.core.management import call_command
 
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.transcriptions.conftest import set_wallet
 from tests.transcriptions.fake_openai import FakeOpenAI, error, transcript
 from tests.webhooks.receiver import Receiver
@@ -35,19 +35,18 @@ def fake():
 def server(django_db_setup, django_db_blocker, tmp_path_factory, fake):
     """One server for the module. Limits small enough to meet: 1 MB, 1 minute of audio, and 3
     transcription requests an hour per user (each test has its own user)."""
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            TRANSCRIPTION_ENGINE="openai",
-            OPENAI_API_KEY="sk-upstream",
-            OPENAI_BASE_URL=fake.base_url,
-            OPENAI_MAX_RETRIES="0",
-            MAX_UPLOAD_MB="1",
-            MAX_AUDIO_MINUTES="1",
-            THROTTLE_RATES="transcribe=3/hour",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        TRANSCRIPTION_ENGINE="openai",
+        OPENAI_API_KEY="sk-upstream",
+        OPENAI_BASE_URL=fake.base_url,
+        OPENAI_MAX_RETRIES="0",
+        MAX_UPLOAD_MB="1",
+        MAX_AUDIO_MINUTES="1",
+        THROTTLE_RATES="transcribe=3/hour",
+    ) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

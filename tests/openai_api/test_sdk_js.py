@@ -15,7 +15,7 @@ import pytest
 
 from accounts.services import api_key_create, user_issue_tokens
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.openai_api.test_sdk import fake, fake_as_usual  # noqa: F401  (fixtures)
 from tests.transcriptions.conftest import set_wallet
 from transcriptions.models import Transcription
@@ -28,18 +28,17 @@ JS = Path(__file__).parent / "js"
 @pytest.fixture(scope="module", params=["gunicorn", "runserver"])
 def server(request, django_db_setup, django_db_blocker, tmp_path_factory, fake):  # noqa: F811
     """Production's WSGI server, and the embedded default's (daphne's runserver, ASGI)."""
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            gunicorn=request.param == "gunicorn",
-            TRANSCRIPTION_ENGINE="openai",
-            OPENAI_API_KEY="sk-upstream",
-            OPENAI_BASE_URL=fake.base_url,
-            OPENAI_MAX_RETRIES="0",
-            MAX_UPLOAD_MB="1",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        gunicorn=request.param == "gunicorn",
+        TRANSCRIPTION_ENGINE="openai",
+        OPENAI_API_KEY="sk-upstream",
+        OPENAI_BASE_URL=fake.base_url,
+        OPENAI_MAX_RETRIES="0",
+        MAX_UPLOAD_MB="1",
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

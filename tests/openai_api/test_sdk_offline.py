@@ -8,7 +8,7 @@ import pytest
 
 from accounts.services import user_issue_tokens
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.speech import GREETINGS, GREETINGS_IN_ENGLISH, espeak, joined, normalise, word_error_rate
 from transcriptions.models import Transcription
 from wallet.models import Hold, Transaction
@@ -18,10 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        running = LiveServer(tmp_path_factory.mktemp("live") / "server.log", TRANSCRIPTION_ENGINE="local")
-    yield running
-    running.stop()
+    with live_server(tmp_path_factory, django_db_blocker, TRANSCRIPTION_ENGINE="local") as running:
+        yield running
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import websockets
 
 from accounts.services import api_key_create
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.realtime.client import all_events, pcm_of, start, stream
 from tests.speech import librivox
 from transcriptions.models import Transcription
@@ -22,15 +22,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            TRANSCRIPTION_ENGINE="local",
-            REALTIME_IDLE_SECONDS="3",
-            REALTIME_MAX_MINUTES="1",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        TRANSCRIPTION_ENGINE="local",
+        REALTIME_IDLE_SECONDS="3",
+        REALTIME_MAX_MINUTES="1",
+    ) as running:
+        yield running
 
 
 def completed_session(user) -> Transcription:

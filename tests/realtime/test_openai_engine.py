@@ -9,7 +9,7 @@ import pytest
 
 from accounts.services import api_key_create
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.realtime.client import events_until, pcm_of, start, stream
 from tests.speech import librivox
 from tests.transcriptions.fake_openai import FakeOpenAI, error, transcript
@@ -36,16 +36,15 @@ def upstream():
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory, upstream):
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            TRANSCRIPTION_ENGINE="openai",
-            OPENAI_API_KEY="sk-test",
-            OPENAI_BASE_URL=upstream.base_url,
-            OPENAI_MAX_RETRIES="0",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        TRANSCRIPTION_ENGINE="openai",
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL=upstream.base_url,
+        OPENAI_MAX_RETRIES="0",
+    ) as running:
+        yield running
 
 
 def test_each_utterance_is_one_upstream_transcription_and_a_refused_one_is_not_charged(server, upstream):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.services import api_key_create, user_issue_tokens
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import LiveServer, live_server
 from tests.realtime.client import (
     all_events,
     connect,
@@ -44,14 +44,13 @@ COMPLETED = "conversation.item.input_audio_transcription.completed"
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        running = LiveServer(
-            tmp_path_factory.mktemp("live") / "server.log",
-            TRANSCRIPTION_ENGINE="local",
-            CORS_ALLOWED_ORIGINS="https://app.example.com",
-        )
-    yield running
-    running.stop()
+    with live_server(
+        tmp_path_factory,
+        django_db_blocker,
+        TRANSCRIPTION_ENGINE="local",
+        CORS_ALLOWED_ORIGINS="https://app.example.com",
+    ) as running:
+        yield running
 
 
 @pytest.fixture

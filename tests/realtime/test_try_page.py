@@ -12,7 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 from accounts.services import api_key_create
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import UserFactory
-from tests.openai_api.live import LiveServer
+from tests.openai_api.live import live_server
 from tests.speech import joined, librivox
 from transcriptions.models import Transcription
 from wallet.audit import wallet_audit
@@ -25,10 +25,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        running = LiveServer(tmp_path_factory.mktemp("live") / "server.log", TRANSCRIPTION_ENGINE="local")
-    yield running
-    running.stop()
+    with live_server(tmp_path_factory, django_db_blocker, TRANSCRIPTION_ENGINE="local") as running:
+        yield running
 
 
 def test_the_try_page_transcribes_a_file_and_the_microphone_live(server, tmp_path):
