@@ -136,7 +136,8 @@ $("record").addEventListener("click", async () => {
     let pendingLength = 0;
     let ready = false;
     capture.port.onmessage = (event) => {
-      if (!ready) return;
+      // The worklet may still post a block after the socket began closing (stop, or the server's idle limit).
+      if (!ready || socket.readyState !== WebSocket.OPEN) return;
       pending.push(event.data);
       pendingLength += event.data.length;
       if (pendingLength >= context.sampleRate / 10) {  // about 100 ms an append
@@ -182,6 +183,8 @@ $("record").addEventListener("click", async () => {
       showWallet();
     };
     const stop = () => {
+      capture.port.onmessage = null;
+      source.disconnect();
       stream.getTracks().forEach((track) => track.stop());
       context.close().catch(() => {});
       if (socket.readyState <= WebSocket.OPEN) socket.close();
