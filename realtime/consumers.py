@@ -140,15 +140,22 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
 
     async def _session_update(self, event: dict[str, Any]) -> None:
         config = protocol.session_config_update(self.config, event)
-        if (config.model, config.language) != (self.config.model, self.config.language):
+        if (config.model, config.language, config.prompt) != (
+            self.config.model,
+            self.config.language,
+            self.config.prompt,
+        ):
             assert self.session is not None
             try:
                 self.engine_name, self.model = await database_sync_to_async(live_session_configure)(
-                    transcription_id=self.session.transcription_id, model=config.model, language=config.language
+                    transcription_id=self.session.transcription_id,
+                    model=config.model,
+                    language=config.language,
+                    prompt=config.prompt,
                 )
             except DomainError as exc:
                 code = "model_not_found" if exc.code == "unsupported_model" else exc.code
-                param = "model" if code == "model_not_found" else "language"
+                param = {"model_not_found": "model", "unsupported_language": "language"}.get(code, "prompt")
                 raise protocol.ProtocolError(
                     code, exc.detail, param=f"session.audio.input.transcription.{param}", event_id=event.get("event_id")
                 ) from exc
@@ -220,6 +227,9 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self.buffer.append(samples)
         self.stream_end += len(samples)
         if self.detector is None:
+            # A client that never commits cannot make the server hold an hour of audio.
+            if self.stream_end - self.buffer_start >= settings.REALTIME_MAX_UNCOMMITTED_SECONDS * ENGINE_RATE:
+                await self._commit_audio(protocol.new_id("item"), self._take(self.buffer_start, self.stream_end))
             return
         events = await self._off_loop(_vad_threads, partial(self.detector.feed, samples))
         await self._turn_events(events)
@@ -306,6 +316,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 model=self.model,
                 samples=samples,
                 language=self.config.language,
+                prompt=self.config.prompt,
             )
             try:
                 result = await self._off_loop(_engine_threads, work)

@@ -11,12 +11,9 @@ audio only, within the heartbeat timeout.
 """
 
 import logging
-import tempfile
-import wave
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -29,8 +26,8 @@ from django.utils import timezone
 from accounts.models import User
 from transcriptions.engines import EngineError, Segment, get_engine
 from transcriptions.engines.vad import StreamingVad
-from transcriptions.exceptions import TranscriptionFailed, UnsupportedLanguage, UnsupportedModel
-from transcriptions.models import Transcription, wallet_subject
+from transcriptions.exceptions import TranscriptionFailed, UnsupportedLanguage, UnsupportedModel, UnsupportedOption
+from transcriptions.models import MAX_PROMPT_CHARS, Transcription, wallet_subject
 from transcriptions.services import _count_outcome, _record_event, transcription_models
 from transcriptions.turns import TurnEvent, TurnOptions, TurnState, turns_detect, turns_flush
 from wallet.services import billable_minutes, wallet_capture, wallet_hold_extend, wallet_release, wallet_reserve
@@ -40,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 Status = Transcription.Status
 ONE_MINUTE = Decimal("1.00")
-SAMPLE_RATE = 16_000
 # Names a client may send for this deployment's default model, as OpenAI's clients do.
 DEFAULT_MODEL_ALIASES = frozenset({"", "whisper-1"})
 
@@ -119,12 +115,17 @@ def live_session_cover(*, transcription_id: UUID, seconds: float) -> int:
     return int(hold.billable_minutes * 60)
 
 
-def live_session_configure(*, transcription_id: UUID, model: str, language: str) -> tuple[str, str]:
+def live_session_configure(*, transcription_id: UUID, model: str, language: str, prompt: str) -> tuple[str, str]:
     """The session's settings changed (`session.update`): its record names the engine now used,
-    which is returned as (engine, model). Raises `UnsupportedModel`, `UnsupportedLanguage`."""
+    which is returned as (engine, model). Raises `UnsupportedModel`, `UnsupportedLanguage`,
+    `UnsupportedOption` (a prompt for a model that takes none)."""
     engine = live_session_engine(model=model, language=language)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise UnsupportedOption(f"A prompt has at most {MAX_PROMPT_CHARS} characters.")
+    if prompt and not engine.takes_vocabulary:
+        raise UnsupportedOption(f"The model {engine.model} takes no prompt.")
     Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(
-        engine=engine.name, model=engine.model, language=language, updated_at=timezone.now()
+        engine=engine.name, model=engine.model, language=language, prompt=prompt, updated_at=timezone.now()
     )
     return engine.name, engine.model
 
@@ -235,24 +236,15 @@ class TurnDetector:
         return events
 
 
-def live_utterance_transcribe(*, engine_name: str, model: str, samples: np.ndarray, language: str) -> UtteranceText:
+def live_utterance_transcribe(
+    *, engine_name: str, model: str, samples: np.ndarray, language: str, prompt: str = ""
+) -> UtteranceText:
     """One utterance (16 kHz float32) through the session's engine: the offline model this process
     loaded once, or the OpenAI engine's upload. Blocking: run it off the event loop. Raises
     `UtteranceFailed` with a message safe to show."""
     engine = get_engine(name=engine_name, model=model)
-    with tempfile.TemporaryDirectory(prefix="utterance-") as workdir:
-        path = Path(workdir) / "utterance.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(SAMPLE_RATE)
-            out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
-        try:
-            result = engine.transcribe(path=path, language=language or None, words=False, on_progress=_ignore)
-        except EngineError as exc:
-            raise UtteranceFailed(exc.message, code=exc.code) from exc
+    try:
+        result = engine.transcribe_utterance(samples=samples, language=language or None, prompt=prompt)
+    except EngineError as exc:
+        raise UtteranceFailed(exc.message, code=exc.code) from exc
     return UtteranceText(text=result.text.strip(), segments=list(result.segments or []))
-
-
-def _ignore(fraction: float) -> None:
-    return None

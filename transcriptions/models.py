@@ -8,6 +8,11 @@ from redaction.audio import AudioMethod
 from redaction.transcript import Substitution
 from wallet.models import Subject, SubjectType
 
+# Custom vocabulary: at most this many keywords, each of at most this many characters, and a prompt.
+MAX_KEYWORDS = 100
+MAX_KEYWORD_CHARS = 50
+MAX_PROMPT_CHARS = 1000
+
 
 def wallet_subject(transcription_id) -> Subject:
     """How the wallet names a transcription it holds or charges for."""

@@ -5,7 +5,7 @@ from redaction.audio import AudioMethod
 from redaction.entities import Entity
 from redaction.transcript import Substitution
 from transcriptions.exports import CONTENT_TYPES
-from transcriptions.models import Transcription
+from transcriptions.models import MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_PROMPT_CHARS, Transcription
 
 LIST_TEXT_PREVIEW_CHARS = 200
 
@@ -18,11 +18,6 @@ def language_field() -> serializers.RegexField:
         error_messages={"invalid": "Use an ISO-639-1 language code such as 'en' or 'hi'."},
         help_text="ISO-639-1 code of the spoken language; detected when left out.",
     )
-
-
-MAX_KEYWORDS = 100
-MAX_KEYWORD_CHARS = 50
-MAX_PROMPT_CHARS = 1000
 
 
 def _check_keywords(keywords: list[str]) -> None:

@@ -416,6 +416,9 @@ REALTIME_MAX_FRAME_BYTES = 15 * 1024 * 1024
 # a frame over REALTIME_MAX_FRAME_BYTES but within this gets an `error` event and the session goes on.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 20 * 1024 * 1024
 REALTIME_TRANSCRIBE_CONCURRENCY = env.int("REALTIME_TRANSCRIBE_CONCURRENCY", default=1)
+# With manual commits (no turn detection), audio a client has not committed after this long is
+# committed as an utterance of its own: a session never holds more (7.7 MB of samples at 120 s).
+REALTIME_MAX_UNCOMMITTED_SECONDS = env.int("REALTIME_MAX_UNCOMMITTED_SECONDS", default=120)
 # How long a browser's one-use secret (`POST /v1/realtime/client_secrets`) may wait to open its session.
 REALTIME_CLIENT_SECRET_SECONDS = 60
 # How often beat replays every wallet's ledger (`audit_ledger`), and how often it compares the

@@ -11,8 +11,8 @@ import websockets
 from accounts.services import api_key_create
 from tests.factories import UserFactory
 from tests.openai_api.live import live_server
-from tests.realtime.client import all_events, pcm_of, start, stream
-from tests.speech import librivox
+from tests.realtime.client import all_events, pcm_of, send, start, stream
+from tests.speech import joined, librivox, word_error_rate
 from transcriptions.models import Transcription
 from wallet.audit import wallet_audit
 from wallet.models import Wallet
@@ -28,8 +28,36 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
         TRANSCRIPTION_ENGINE="local",
         REALTIME_IDLE_SECONDS="3",
         REALTIME_MAX_MINUTES="1",
+        REALTIME_MAX_UNCOMMITTED_SECONDS="10",
     ) as running:
         yield running
+
+
+def test_audio_never_committed_is_committed_every_max_uncommitted_seconds(server, tmp_path):
+    """Manual commits, and a client that sends 27 s without committing: the server commits each 10 s
+    (REALTIME_MAX_UNCOMMITTED_SECONDS) itself, the client's own commit takes the rest, nothing is lost."""
+    user = UserFactory()
+    key = api_key_create(user=user, name="live").key
+    speech = joined(tmp_path / "speech.wav", pause_seconds=0.5)
+    pcm = pcm_of(speech.path)
+
+    async def scenario():
+        ws, _, _ = await start(server, key, turn_detection=None)
+        await stream(ws, pcm)
+        await send(ws, "input_audio_buffer.commit")
+        return await all_events(ws)  # until the idle time closes the session
+
+    events = asyncio.run(scenario())
+
+    committed = [event for event in events if event["type"] == "input_audio_buffer.committed"]
+    completed = [event for event in events if event["type"].endswith("transcription.completed")]
+    assert len(committed) == len(completed) == 3
+    assert [event["usage"]["seconds"] for event in completed[:2]] == [10.0, 10.0]
+    assert abs(sum(event["usage"]["seconds"] for event in completed) - len(pcm) / 2 / 16_000) < 0.002
+    job = completed_session(user)
+    assert word_error_rate(speech.text, job.text) <= 0.15, job.text  # two cuts may fall inside words
+    assert abs(float(job.audio_duration_seconds) - len(pcm) / 2 / 16_000) < 0.002
+    assert wallet_audit().mismatches == []
 
 
 def completed_session(user) -> Transcription:

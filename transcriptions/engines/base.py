@@ -5,6 +5,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 # What a request asks of the speech: its text as spoken, or that text in English.
 TRANSCRIBE = "transcribe"
 TRANSLATE = "translate"
@@ -155,4 +157,10 @@ class Engine(Protocol):
         an engine from `for_translation`) gives the text in English; `speakers` (only on an engine
         from `for_speakers`) labels each segment with its speaker; `speakers_expected` is the
         caller's guess of how many there are."""
+        ...
+
+    def transcribe_utterance(self, *, samples: np.ndarray, language: str | None, prompt: str = "") -> EngineResult:
+        """One utterance of a live stream (16 kHz mono float samples, cut where its speech starts
+        and ends), as soon as possible: segments on the utterance's clock, no word timings.
+        `prompt` only on an engine that `takes_vocabulary`."""
         ...

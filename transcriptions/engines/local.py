@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES
@@ -306,6 +307,28 @@ class LocalEngine:
             segments=segments,
             language=detected[0] if detected else "",
             language_probability=round(detected[1], 3) if detected else None,
+        )
+
+    def transcribe_utterance(self, *, samples: np.ndarray, language: str | None, prompt: str = "") -> EngineResult:
+        """Straight to the model: no file, no ffmpeg, no windows. Voice activity detection stays
+        on, for an utterance committed by hand may hold long silences, where Whisper invents words."""
+        if not self.supports_language(language or ""):
+            raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
+        model = _shared_model(self.weights, self.threads)
+        pieces, info = model.transcribe(
+            samples,
+            language=language,
+            hotwords=vocabulary_prompt(keywords=(), prompt=prompt) or None,
+            beam_size=self.beam_size,
+            vad_filter=True,
+            condition_on_previous_text=False,
+        )
+        segments = [_segment(piece, text=text) for piece in pieces if (text := piece.text.strip())]
+        return EngineResult(
+            text=" ".join(segment.text for segment in segments),
+            segments=segments,
+            language="" if language else info.language,
+            language_probability=None if language else round(float(info.language_probability), 3),
         )
 
 

@@ -161,3 +161,13 @@ def read_samples(decoded: DecodedAudio, chunk: Chunk) -> np.ndarray:
         wav.setpos(min(round(chunk.start * SAMPLE_RATE), wav.getnframes()))
         frames = wav.readframes(round(chunk.duration * SAMPLE_RATE))
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def write_wav(samples: np.ndarray, dest: Path) -> Path:
+    """Float samples in [-1, 1] at 16 kHz as a mono 16-bit PCM WAV file."""
+    with wave.open(str(dest), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+    return dest

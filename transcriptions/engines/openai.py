@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openai
 from django.conf import settings
 
@@ -208,6 +209,12 @@ class OpenAIEngine:
             return replace(result, language="")
         return result
 
+    def transcribe_utterance(self, *, samples: np.ndarray, language: str | None, prompt: str = "") -> EngineResult:
+        """An upload like any file's (16 kHz WAV), so any OpenAI-compatible server serves it."""
+        with tempfile.TemporaryDirectory(prefix="utterance-") as workdir:
+            path = media.write_wav(samples, Path(workdir) / "utterance.wav")
+            return self.transcribe(path=path, language=language, words=False, on_progress=_ignore, prompt=prompt)
+
     def _transcribe_speakers(
         self,
         client: openai.OpenAI,
@@ -346,6 +353,10 @@ class OpenAIEngine:
             raise EngineUnavailable("The speech-to-text service did not answer in time.") from exc
         except openai.APIConnectionError as exc:
             raise EngineUnavailable("The speech-to-text service could not be reached.") from exc
+
+
+def _ignore(fraction: float) -> None:
+    return None
 
 
 def _letter(index: int) -> str:
