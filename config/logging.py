@@ -22,6 +22,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class ServerHttpLineFilter(logging.Filter):
+    """Drops the ASGI server's own line for an HTTP request (runserver's, `django.channels.server`):
+    the request's line above says it, with its id. Its WebSocket lines (connect, disconnect) stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.args, dict) and "status" in record.args)
+
+
 class RequestLogMiddleware:
     """Gives each request an id (returned in `X-Request-ID`) and logs one line when it is answered:
     method, path, status, duration and the authenticated user."""

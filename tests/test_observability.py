@@ -130,3 +130,18 @@ def test_metrics_are_open_without_a_token_only_where_the_settings_open_them():
 
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+def test_runservers_own_line_for_an_http_request_is_dropped_and_its_websocket_lines_kept(caplog):
+    """Under `make run` our request line is the one line a request logs; daphne's WebSocket lines stay,
+    and nothing of `django.*` is printed a second time by a handler of Django's own."""
+    server = logging.getLogger("django.channels.server")
+    http = {"method": "GET", "path": "/health/", "status": 200, "time_taken": 0.01, "client": "127.0.0.1:1"}
+    with caplog.at_level(logging.INFO):
+        server.info("HTTP %(method)s %(path)s %(status)s [%(time_taken).2f, %(client)s]", http)
+        server.warning("HTTP %(method)s %(path)s %(status)s [%(time_taken).2f, %(client)s]", {**http, "status": 404})
+        server.info("WebSocket CONNECT %(path)s [%(client)s]", {"path": "/v1/realtime", "client": "127.0.0.1:1"})
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "django.channels.server"]
+    assert lines == ["WebSocket CONNECT /v1/realtime [127.0.0.1:1]"]
+    assert logging.getLogger("django").handlers == []

@@ -484,7 +484,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.logging.RequestIdFilter"},
+        "server_http_line": {"()": "config.logging.ServerHttpLineFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -498,6 +501,10 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print every record of `django.*` a second
+        # time, unformatted, such as runserver's (daphne's) access line: the root handler prints them.
+        "django": {"handlers": []},
+        "django.channels.server": {"filters": ["server_http_line"]},
         # Our request line replaces Django's own per-request warnings for 4xx/5xx.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
