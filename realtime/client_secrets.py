@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
+from config.exceptions import ServiceUnavailable
 
 SECRET_PREFIX = "ek_"  # noqa: S105  (a prefix, not a secret)
 
@@ -25,9 +26,13 @@ def _cache_key(value: str) -> str:
 
 
 def client_secret_issue(*, user: User, seconds: int) -> tuple[str, int]:
-    """A new secret of `user`, and when it expires (Unix seconds)."""
+    """A new secret of `user`, and when it expires (Unix seconds). Raises `ServiceUnavailable` when
+    the cache cannot keep it: a secret no handshake could redeem is not handed out."""
     value = SECRET_PREFIX + secrets.token_urlsafe(24)
-    cache.set(_cache_key(value), str(user.pk), timeout=seconds)
+    # `add` says whether it stored the key (a new random key always is), where `set` says nothing
+    # on every backend, and the cache ignores its connection errors.
+    if not cache.add(_cache_key(value), str(user.pk), timeout=seconds):
+        raise ServiceUnavailable("Live sessions cannot be opened from a browser just now. Please try again shortly.")
     return value, int(time.time()) + seconds
 
 

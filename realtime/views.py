@@ -21,6 +21,10 @@ class ClientSecretView(OpenAIView):
         responses={
             200: ClientSecretSerializer,
             400: OpenApiResponse(description="`invalid_value`: `expires_after.seconds` is 10 to 60."),
+            503: OpenApiResponse(
+                description="`service_unavailable`: the cache that keeps the secrets (Redis) is unreachable; "
+                "no secret is issued."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
