@@ -30,7 +30,8 @@ class Hit:
     last: int
 
 
-_OPENERS = "\"'“”‘’([{<"
+# A hyphen too: Whisper's words for "70123-45678" are "70123" and "-45678".
+_OPENERS = "\"'“”‘’([{<-"
 _CLOSERS = "\"'“”‘’)]}>.,;:!?…"
 
 

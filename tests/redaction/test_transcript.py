@@ -120,3 +120,14 @@ def test_the_words_the_offline_engine_wrote_for_a_spoken_address_are_one_span() 
         Span(entity=Entity.PHONE_NUMBER, start=2.0, end=2.4),
         Span(entity=Entity.EMAIL_ADDRESS, start=4.0, end=5.9),
     )
+
+
+def test_a_number_whose_second_half_whisper_wrote_as_a_word_of_its_own_with_a_hyphen_is_one_span() -> None:
+    words = timed(" Please", " call", " me", " on", " 70123", " -45678.")
+    segment = Segment(0.0, 3.0, "Please call me on 70123-45678.", words)
+
+    redaction = redact_transcript(text=segment.text, segments=[segment])
+
+    assert [w.word for w in redaction.segments[0].words] == [" Please", " call", " me", " on", " [PHONE_NUMBER]."]
+    assert redaction.text == "Please call me on [PHONE_NUMBER]."
+    assert redaction.counts == {"phone_number": 1}
