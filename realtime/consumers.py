@@ -104,6 +104,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self.billed_samples = 0  # audio paid for: committed, or silence the detector passed over
         self.failed_samples = 0  # committed audio the engine could not transcribe: not paid for
         self.segments: list[Any] = []  # every utterance's, on the session's clock
+        self.redactions: dict[str, int] | None = None  # identifiers taken out, per kind, when it redacts
         self.last_event = time.monotonic()
         self.queue: asyncio.Queue[tuple[str, np.ndarray, int, int] | None] = asyncio.Queue()
         self.transcriber = asyncio.ensure_future(self._transcribe_each())
@@ -140,22 +141,33 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
 
     async def _session_update(self, event: dict[str, Any]) -> None:
         config = protocol.session_config_update(self.config, event)
-        if (config.model, config.language, config.prompt) != (
-            self.config.model,
-            self.config.language,
-            self.config.prompt,
-        ):
+        if config.redaction != self.config.redaction and self.received_seconds:
+            # One record, one rule: a transcript is redacted throughout or not at all.
+            raise protocol.ProtocolError(
+                "unsupported_option",
+                "Redaction is set before the first audio and stays as it is for the whole session.",
+                param="session.audio.input.transcription.redact_pii",
+                event_id=event.get("event_id"),
+            )
+        before = (self.config.model, self.config.language, self.config.prompt, self.config.redaction)
+        if (config.model, config.language, config.prompt, config.redaction) != before:
             assert self.session is not None
+            redaction = config.redaction
             try:
                 self.engine_name, self.model = await database_sync_to_async(live_session_configure)(
                     transcription_id=self.session.transcription_id,
                     model=config.model,
                     language=config.language,
                     prompt=config.prompt,
+                    redact_pii=redaction is not None,
+                    redact_pii_policies=redaction.policies if redaction else (),
+                    redact_pii_sub=redaction.substitution if redaction else "",
                 )
             except DomainError as exc:
                 code = "model_not_found" if exc.code == "unsupported_model" else exc.code
-                param = {"model_not_found": "model", "unsupported_language": "language"}.get(code, "prompt")
+                param = {"model_not_found": "model", "unsupported_language": "language"}.get(code)
+                if param is None:  # unsupported_option
+                    param = "prompt" if "prompt" in exc.detail else "redact_pii"
                 raise protocol.ProtocolError(
                     code, exc.detail, param=f"session.audio.input.transcription.{param}", event_id=event.get("event_id")
                 ) from exc
@@ -317,6 +329,8 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 samples=samples,
                 language=self.config.language,
                 prompt=self.config.prompt,
+                redact_pii_policies=redaction.policies if (redaction := self.config.redaction) else None,
+                redact_pii_sub=redaction.substitution if redaction else "",
             )
             try:
                 result = await self._off_loop(_engine_threads, work)
@@ -337,11 +351,16 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 continue
             segments = [segment.shifted(start / ENGINE_RATE) for segment in result.segments]
             self.segments += segments
+            if result.redactions is not None:  # every kind asked for, 0 too: the session's totals
+                self.redactions = {
+                    kind: (self.redactions or {}).get(kind, 0) + n for kind, n in result.redactions.items()
+                }
             try:
                 await database_sync_to_async(live_session_record)(
                     transcription_id=self.session.transcription_id,
                     segments=segments,
                     billed_seconds=_seconds(billed_through - self.failed_samples),
+                    redactions=self.redactions,
                 )
             except Exception:  # the end writes every segment again; a crash before it charges less
                 logger.warning("Live session %s: an utterance could not be recorded yet", self.session_id)
@@ -431,7 +450,10 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         finally:
             billed = _seconds(self.billed_samples - self.failed_samples)
             await database_sync_to_async(live_session_finish)(
-                transcription_id=self.session.transcription_id, billed_seconds=billed, segments=self.segments
+                transcription_id=self.session.transcription_id,
+                billed_seconds=billed,
+                segments=self.segments,
+                redactions=self.redactions,
             )
 
     # --- Helpers ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from realtime.pcm import INPUT_RATES
+from redaction.transcript import Substitution
 
 CLIENT_EVENTS = frozenset(
     {"session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear"}
@@ -33,12 +34,21 @@ class TurnDetection:
 
 
 @dataclass(frozen=True)
+class Redaction:
+    """Personal data taken out of each utterance's text (this server's fields, as on `/v1`)."""
+
+    policies: tuple[str, ...] = ()  # empty: every kind
+    substitution: str = ""  # `entity_name` when empty
+
+
+@dataclass(frozen=True)
 class SessionConfig:
     rate: int = 24_000
     model: str = ""
     language: str = ""
     prompt: str = ""
     turn_detection: TurnDetection | None = field(default_factory=TurnDetection)
+    redaction: Redaction | None = None
 
 
 def new_id(prefix: str) -> str:
@@ -114,10 +124,34 @@ def session_config_update(current: SessionConfig, event: dict[str, Any]) -> Sess
             model=transcription.get("model") or config.model,
             language=transcription.get("language") or "",
             prompt=transcription.get("prompt") or "",
+            redaction=_redaction(transcription, refuse) if "redact_pii" in transcription else config.redaction,
         )
     if "turn_detection" in audio_input:
         config = replace(config, turn_detection=_turn_detection(audio_input["turn_detection"], refuse))
     return config
+
+
+def _redaction(transcription: dict[str, Any], refuse: Any) -> Redaction | None:
+    """`redact_pii`, `redact_pii_policies` and `redact_pii_sub`, checked for their types here and
+    for their values by the service."""
+    param = "session.audio.input.transcription"
+    if not isinstance(transcription["redact_pii"], bool):
+        raise refuse("invalid_value", "`redact_pii` is true or false.", f"{param}.redact_pii")
+    policies = transcription.get("redact_pii_policies") or []
+    if not isinstance(policies, list) or not all(isinstance(policy, str) for policy in policies):
+        raise refuse("invalid_value", "`redact_pii_policies` is a list of names.", f"{param}.redact_pii_policies")
+    substitution = transcription.get("redact_pii_sub") or ""
+    if not isinstance(substitution, str):
+        raise refuse("invalid_value", "`redact_pii_sub` is a string.", f"{param}.redact_pii_sub")
+    if not transcription["redact_pii"]:
+        if policies or substitution:
+            raise refuse(
+                "unsupported_option",
+                "Redaction policies and substitution only go with `redact_pii: true`.",
+                f"{param}.redact_pii",
+            )
+        return None
+    return Redaction(policies=tuple(sorted(set(policies))), substitution=substitution)
 
 
 def _turn_detection(value: Any, refuse: Any) -> TurnDetection | None:
@@ -158,6 +192,7 @@ def session_body(session_id: str, config: SessionConfig) -> dict[str, Any]:
                     "model": config.model or "whisper-1",
                     "language": config.language or None,
                     "prompt": config.prompt,
+                    **_redaction_body(config.redaction),
                 },
                 "noise_reduction": None,
                 "turn_detection": None
@@ -171,6 +206,17 @@ def session_body(session_id: str, config: SessionConfig) -> dict[str, Any]:
             }
         },
         "include": None,
+    }
+
+
+def _redaction_body(redaction: Redaction | None) -> dict[str, Any]:
+    """Said back only to a session that redacts: the others see OpenAI's shape, field for field."""
+    if redaction is None:
+        return {}
+    return {
+        "redact_pii": True,
+        "redact_pii_policies": list(redaction.policies),
+        "redact_pii_sub": redaction.substitution or Substitution.ENTITY_NAME.value,
     }
 
 

@@ -11,6 +11,7 @@ audio only, within the heartbeat timeout.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,11 +25,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from redaction.entities import Entity
+from redaction.transcript import Substitution
 from transcriptions.engines import EngineError, Segment, get_engine
 from transcriptions.engines.vad import StreamingVad
 from transcriptions.exceptions import TranscriptionFailed, UnsupportedLanguage, UnsupportedModel, UnsupportedOption
 from transcriptions.models import MAX_PROMPT_CHARS, Transcription, wallet_subject
-from transcriptions.services import _count_outcome, _record_event, transcription_models
+from transcriptions.pii import result_redact
+from transcriptions.services import _check_redaction, _count_outcome, _record_event, transcription_models
 from transcriptions.turns import TurnEvent, TurnOptions, TurnState, turns_detect, turns_flush
 from wallet.services import billable_minutes, wallet_capture, wallet_hold_extend, wallet_release, wallet_reserve
 from webhooks.models import TRANSCRIPTION_COMPLETED
@@ -62,6 +66,7 @@ class LiveSession:
 class UtteranceText:
     text: str
     segments: list[Segment]  # on the session's clock
+    redactions: dict[str, int] | None = None  # per kind, when the session redacts
 
 
 def live_session_start(*, user: User, model: str = "", language: str = "") -> LiveSession:
@@ -115,17 +120,39 @@ def live_session_cover(*, transcription_id: UUID, seconds: float) -> int:
     return int(hold.billable_minutes * 60)
 
 
-def live_session_configure(*, transcription_id: UUID, model: str, language: str, prompt: str) -> tuple[str, str]:
+def live_session_configure(
+    *,
+    transcription_id: UUID,
+    model: str,
+    language: str,
+    prompt: str,
+    redact_pii: bool = False,
+    redact_pii_policies: Sequence[str] = (),
+    redact_pii_sub: str = "",
+) -> tuple[str, str]:
     """The session's settings changed (`session.update`): its record names the engine now used,
-    which is returned as (engine, model). Raises `UnsupportedModel`, `UnsupportedLanguage`,
-    `UnsupportedOption` (a prompt for a model that takes none)."""
+    which is returned as (engine, model), and the redaction asked for (as a job's). Raises
+    `UnsupportedModel`, `UnsupportedLanguage`, `UnsupportedOption` (a prompt for a model that takes
+    none, an unknown redaction policy or substitution)."""
     engine = live_session_engine(model=model, language=language)
     if len(prompt) > MAX_PROMPT_CHARS:
         raise UnsupportedOption(f"A prompt has at most {MAX_PROMPT_CHARS} characters.")
     if prompt and not engine.takes_vocabulary:
         raise UnsupportedOption(f"The model {engine.model} takes no prompt.")
+    _check_redaction(redact_pii=redact_pii, policies=redact_pii_policies, substitution=redact_pii_sub)
     Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(
-        engine=engine.name, model=engine.model, language=language, prompt=prompt, updated_at=timezone.now()
+        engine=engine.name,
+        model=engine.model,
+        language=language,
+        prompt=prompt,
+        redact_pii=redact_pii,
+        redact_pii_policies=sorted(set(redact_pii_policies)) if redact_pii else [],
+        redact_pii_sub=(redact_pii_sub or Substitution.ENTITY_NAME) if redact_pii else "",
+        # Until an utterance is transcribed: none found of each kind asked for, as a job says.
+        redactions={e.value: 0 for e in Entity if e.value in redact_pii_policies or not redact_pii_policies}
+        if redact_pii
+        else None,
+        updated_at=timezone.now(),
     )
     return engine.name, engine.model
 
@@ -137,15 +164,19 @@ def live_session_heartbeat(*, transcription_id: UUID) -> bool:
     )
 
 
-def live_session_record(*, transcription_id: UUID, segments: list[Segment], billed_seconds: Decimal) -> None:
-    """Keep an utterance's text in the record as it is transcribed, with the audio paid for so far,
-    so that what a crash leaves is charged for exactly what the user got. The session's one writer calls it."""
+def live_session_record(
+    *, transcription_id: UUID, segments: list[Segment], billed_seconds: Decimal, redactions: dict[str, int] | None
+) -> None:
+    """Keep an utterance's text in the record as it is transcribed, with the audio paid for so far
+    (and, in a session that redacts, the identifiers found so far), so that what a crash leaves is
+    charged for exactly what the user got. The session's one writer calls it."""
     job = Transcription.objects.only("text", "segments").get(pk=transcription_id)
     kept = list(job.segments or []) + [segment.as_dict() for segment in segments]
     Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(
         text=" ".join(segment["text"] for segment in kept),
         segments=kept,
         audio_duration_seconds=billed_seconds,
+        redactions=redactions,
         heartbeat_at=timezone.now(),
         updated_at=timezone.now(),
     )
@@ -156,12 +187,13 @@ def live_session_finish(
     transcription_id: UUID,
     billed_seconds: Decimal,
     segments: list[Segment] | None = None,
+    redactions: dict[str, int] | None = None,
     only_if: Q | None = None,
 ) -> bool:
     """Complete the session: capture the billable minutes of `billed_seconds` (demo minutes first)
     and release the rest of the hold, with the record, in one transaction; its webhooks are told.
     `segments`, when given, are the whole session's (on its clock) and replace what was recorded
-    utterance by utterance (a write that failed meanwhile is made good). Locks the hold and wallet,
+    utterance by utterance (a write that failed meanwhile is made good), as do `redactions`. Locks the hold and wallet,
     then the record. False (nothing changed) when it was finished already or no longer meets `only_if`."""
     minutes = billable_minutes(billed_seconds)
     subject = wallet_subject(transcription_id)
@@ -176,6 +208,8 @@ def live_session_finish(
         if segments is not None:
             kept = [segment.as_dict() for segment in segments]
             result = {"text": " ".join(segment["text"] for segment in kept), "segments": kept}
+            if redactions is not None:
+                result["redactions"] = redactions
         finished = Transcription.objects.filter(only_if or Q(), pk=transcription_id, status=Status.PROCESSING).update(
             **result,
             status=Status.COMPLETED,
@@ -237,14 +271,26 @@ class TurnDetector:
 
 
 def live_utterance_transcribe(
-    *, engine_name: str, model: str, samples: np.ndarray, language: str, prompt: str = ""
+    *,
+    engine_name: str,
+    model: str,
+    samples: np.ndarray,
+    language: str,
+    prompt: str = "",
+    redact_pii_policies: Sequence[str] | None = None,
+    redact_pii_sub: str = "",
 ) -> UtteranceText:
     """One utterance (16 kHz float32) through the session's engine: the offline model this process
-    loaded once, or the OpenAI engine's upload. Blocking: run it off the event loop. Raises
-    `UtteranceFailed` with a message safe to show."""
+    loaded once, or the OpenAI engine's upload; with `redact_pii_policies` (empty: every kind) its
+    personal data taken out before anything of it leaves. Blocking: run it off the event loop.
+    Raises `UtteranceFailed` with a message safe to show."""
     engine = get_engine(name=engine_name, model=model)
     try:
         result = engine.transcribe_utterance(samples=samples, language=language or None, prompt=prompt)
     except EngineError as exc:
         raise UtteranceFailed(exc.message, code=exc.code) from exc
-    return UtteranceText(text=result.text.strip(), segments=list(result.segments or []))
+    redactions = None
+    if redact_pii_policies is not None:
+        redacted = result_redact(result=result, policies=redact_pii_policies, substitution=redact_pii_sub)
+        result, redactions = redacted.result, redacted.counts
+    return UtteranceText(text=result.text.strip(), segments=list(result.segments or []), redactions=redactions)

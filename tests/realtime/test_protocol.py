@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from realtime.protocol import ProtocolError, SessionConfig, TurnDetection, error_event, event_parse, session_body
+from realtime.protocol import (
+    ProtocolError,
+    Redaction,
+    SessionConfig,
+    TurnDetection,
+    error_event,
+    event_parse,
+    session_body,
+)
 from realtime.protocol import session_config_update as update
 
 
@@ -21,6 +29,23 @@ def test_an_update_sets_what_it_names_and_keeps_the_rest():
     config = update(config, audio_input(transcription={"model": "whisper-1", "language": "en"}))
 
     assert config == SessionConfig(rate=16_000, model="whisper-1", language="en")
+
+
+def test_redaction_is_set_by_redact_pii_and_said_back_only_to_a_session_that_asked_for_it():
+    fields = {"redact_pii": True, "redact_pii_policies": ["pan", "aadhaar", "pan"]}
+    config = update(SessionConfig(), audio_input(transcription=fields))
+    plain = update(config, audio_input(transcription={"redact_pii": False}))
+
+    assert config.redaction == Redaction(policies=("aadhaar", "pan"), substitution="")
+    said = session_body("sess_1", config)["audio"]["input"]["transcription"]
+    assert (said["redact_pii"], said["redact_pii_policies"], said["redact_pii_sub"]) == (
+        True,
+        ["aadhaar", "pan"],
+        "entity_name",
+    )
+    assert update(config, audio_input(transcription={"language": "en"})).redaction == config.redaction
+    assert plain.redaction is None
+    assert "redact_pii" not in session_body("sess_1", plain)["audio"]["input"]["transcription"]
 
 
 def test_turn_detection_is_server_vad_with_its_settings_or_null_for_manual_commits():
@@ -43,6 +68,17 @@ def test_turn_detection_is_server_vad_with_its_settings_or_null_for_manual_commi
             "session.audio.input.turn_detection.silence_duration_ms",
         ),
         ({"transcription": {"language": 7}}, "invalid_value", "session.audio.input.transcription.language"),
+        ({"transcription": {"redact_pii": "yes"}}, "invalid_value", "session.audio.input.transcription.redact_pii"),
+        (
+            {"transcription": {"redact_pii": True, "redact_pii_policies": "aadhaar"}},
+            "invalid_value",
+            "session.audio.input.transcription.redact_pii_policies",
+        ),
+        (
+            {"transcription": {"redact_pii": False, "redact_pii_sub": "hash"}},
+            "unsupported_option",
+            "session.audio.input.transcription.redact_pii",
+        ),
     ],
 )
 def test_a_setting_the_server_cannot_serve_is_refused_naming_it(fields, code, param):

@@ -5,6 +5,8 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
+import subprocess
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -30,6 +32,7 @@ from tests.realtime.client import (
     stream,
 )
 from tests.speech import joined, librivox, word_error_rate
+from tests.transcriptions.test_redaction import CALL
 from tests.wallet.conftest import fund
 from transcriptions.live import live_session_reap
 from transcriptions.models import Transcription
@@ -172,6 +175,59 @@ def test_a_jwt_works_as_an_api_key_does(server, user):
     assert asyncio.run(scenario())["type"] == "session.created"
     assert wait_completed(user).billable_minutes == D("0.00")
     assert not Transaction.objects.filter(wallet__user=user, type=Transaction.Type.DEBIT).exists()
+    assert_ledger_clean(user)
+
+
+def test_a_session_that_redacts_never_sends_or_keeps_the_phone_number_or_the_address(server, user, key, tmp_path):
+    said, speech = tmp_path / "call-22k.wav", tmp_path / "call.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "130", "-w", str(said), CALL], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(said), "-ar", "16000", "-ac", "1", str(speech)], check=True
+    )
+    redact = {"redact_pii": True, "redact_pii_policies": ["phone_number", "email_address"]}
+
+    async def scenario():
+        ws, _, _ = await start(server, key, turn_detection=None)  # one utterance: no cut inside the number
+        await send(
+            ws,
+            "session.update",
+            session={"audio": {"input": {"transcription": {"redact_pii": True, "redact_pii_policies": ["passport"]}}}},
+        )
+        unknown = await receive(ws)
+        await send(ws, "session.update", session={"audio": {"input": {"transcription": {"language": "en", **redact}}}})
+        updated = await receive(ws)
+        await stream(ws, pcm_of(speech))
+        await send(ws, "input_audio_buffer.commit")
+        events = await events_until(ws, COMPLETED)
+        await send(ws, "session.update", session={"audio": {"input": {"transcription": {"redact_pii": False}}}})
+        too_late = await receive(ws)
+        await ws.close()
+        return unknown, updated, events, too_late
+
+    unknown, updated, events, too_late = asyncio.run(scenario())
+
+    assert (unknown["error"]["code"], unknown["error"]["param"]) == (
+        "unsupported_option",
+        "session.audio.input.transcription.redact_pii",
+    )
+    assert "passport" in unknown["error"]["message"]
+    assert updated["session"]["audio"]["input"]["transcription"]["redact_pii_policies"] == [
+        "email_address",
+        "phone_number",
+    ]
+    sent = " ".join(event.get("delta") or event.get("transcript") or "" for event in events)
+    assert "[PHONE_NUMBER]" in sent and "[EMAIL_ADDRESS]" in sent
+    assert not re.search(r"\d|yahoo", sent, re.IGNORECASE), sent
+    assert too_late["error"]["code"] == "unsupported_option"
+    job = wait_completed(user)
+    assert (job.redact_pii, job.redact_pii_policies, job.redact_pii_sub) == (
+        True,
+        ["email_address", "phone_number"],
+        "entity_name",
+    )
+    assert job.redactions == {"email_address": 1, "phone_number": 1}
+    stored = job.text + " ".join(segment["text"] for segment in job.segments)
+    assert "[PHONE_NUMBER]" in stored and not re.search(r"\d|yahoo", stored, re.IGNORECASE), stored
     assert_ledger_clean(user)
 
 
