@@ -62,7 +62,7 @@ def test_the_try_page_transcribes_a_file_and_the_microphone_live(server, tmp_pat
 
     assert problems == []
     assert "dashwood" in live_text.lower()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # the audio queued behind a busy CPU is transcribed first
     while (session := Transcription.objects.get(user=user, source="realtime")).status != "completed":
         assert time.monotonic() < deadline, session.status
         time.sleep(0.2)
