@@ -40,7 +40,7 @@ from transcriptions.live import (
     live_session_start,
     live_utterance_transcribe,
 )
-from transcriptions.turns import SpeechStarted, SpeechStopped, TurnEvent, TurnOptions
+from transcriptions.turns import SpeechPaused, SpeechStarted, SpeechStopped, TurnEvent, TurnOptions
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ _engine_threads = ThreadPoolExecutor(
     max_workers=settings.REALTIME_TRANSCRIBE_CONCURRENCY, thread_name_prefix="live-engine"
 )
 _vad_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-vad")
+# Utterances on the engine threads now (the event loop's count: one loop a process). A paused turn's
+# text is worked out ahead only when this is 0, so that guessing never delays a real utterance.
+_engine_runs = 0
 # Sessions settling after their socket closed: kept here so that nothing (such as a server's
 # timeout for closed connections) cancels them, and referenced so they are not collected.
 _settling: set["asyncio.Task[None]"] = set()
@@ -104,6 +107,8 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self.billed_samples = 0  # audio paid for: committed, or silence the detector passed over
         self.failed_samples = 0  # committed audio the engine could not transcribe: not paid for
         self.segments: list[Any] = []  # every utterance's, on the session's clock
+        # A paused turn's text worked out ahead: (its first sample, its samples' count, the run).
+        self.ahead: tuple[int, int, asyncio.Future[Any]] | None = None
         self.redactions: dict[str, int] | None = None  # identifiers taken out, per kind, when it redacts
         self.last_event = time.monotonic()
         self.queue: asyncio.Queue[tuple[str, np.ndarray, int, int] | None] = asyncio.Queue()
@@ -187,6 +192,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 self.detector_origin = self.stream_end
         self.config = config
         self.configured = True
+        self.ahead = None  # worked out with the settings before
         body = protocol.session_body(self.session_id, config)
         await self._send(protocol.server_event("session.updated", session=body))
 
@@ -263,6 +269,8 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                         item_id=self.item_id,
                     )
                 )
+            elif isinstance(turn, SpeechPaused):
+                self._work_ahead(self.detector_origin + turn.start, self.detector_origin + turn.end)
             elif isinstance(turn, SpeechStopped):
                 item_id = self.item_id or protocol.new_id("item")
                 self.item_id = None
@@ -322,18 +330,12 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         assert self.session is not None
         while (item := await self.queue.get()) is not None:
             item_id, samples, start, billed_through = item
-            work = partial(
-                live_utterance_transcribe,
-                engine_name=self.engine_name,
-                model=self.model,
-                samples=samples,
-                language=self.config.language,
-                prompt=self.config.prompt,
-                redact_pii_policies=redaction.policies if (redaction := self.config.redaction) else None,
-                redact_pii_sub=redaction.substitution if redaction else "",
-            )
+            ahead, self.ahead = self.ahead, None
             try:
-                result = await self._off_loop(_engine_threads, work)
+                if ahead is not None and ahead[:2] == (start, len(samples)):  # the turn ended where it paused
+                    result = await ahead[2]
+                else:
+                    result = await self._engine_run(samples)
             except DomainError as exc:
                 self.failed_samples += len(samples)
                 await self._send(
@@ -464,6 +466,45 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
 
     async def _off_loop(self, pool: ThreadPoolExecutor, work: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, work)
+
+    def _engine_run(self, samples: np.ndarray) -> "asyncio.Future[Any]":
+        """One utterance on the engine threads, with the session's settings as they are now."""
+        global _engine_runs
+        redaction = self.config.redaction
+        work = partial(
+            live_utterance_transcribe,
+            engine_name=self.engine_name,
+            model=self.model,
+            samples=samples,
+            language=self.config.language,
+            prompt=self.config.prompt,
+            redact_pii_policies=redaction.policies if redaction else None,
+            redact_pii_sub=redaction.substitution if redaction else "",
+        )
+        _engine_runs += 1
+        run = asyncio.get_running_loop().run_in_executor(_engine_threads, work)
+        run.add_done_callback(_engine_run_done)
+        return run
+
+    def _work_ahead(self, start: int, end: int) -> None:
+        """The open turn paused: start on its text as it would be committed if it ends here (the same
+        samples, see `_turn_events`), while the engine has nothing else to do. Whatever it gives is
+        thrown away if the speaker goes on (or the settings change)."""
+        self.ahead = None
+        start, end = max(start, self.buffer_start), max(end, self.buffer_start)
+        if _engine_runs or not self.queue.empty() or end - start < MIN_COMMIT_SAMPLES:
+            return
+        audio = np.concatenate(self.buffer) if len(self.buffer) != 1 else self.buffer[0]
+        self.buffer = [audio]
+        samples = audio[start - self.buffer_start : end - self.buffer_start].copy()
+        self.ahead = (start, len(samples), self._engine_run(samples))
+
+
+def _engine_run_done(run: "asyncio.Future[Any]") -> None:
+    global _engine_runs
+    _engine_runs -= 1
+    if not run.cancelled():
+        run.exception()  # retrieved: a run worked out ahead and thrown away may have failed unawaited
 
 
 def _seconds(samples: int) -> Decimal:

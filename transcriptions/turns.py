@@ -5,7 +5,9 @@ no model, no audio, no clock.
 A turn starts at the first window whose probability reaches `threshold`, reported
 `prefix_padding_ms` earlier (never before the stream's start); it ends where a run of windows
 below `threshold - 0.15` (Silero's own hysteresis) began, once that run has lasted
-`silence_duration_ms`. A window at or above `threshold` inside the run ends it. A turn that
+`silence_duration_ms`. A window at or above `threshold` inside the run ends it. Once the run has
+lasted `pause_ms` (shorter than `silence_duration_ms`), the turn is reported paused where it would
+end: its text may be worked out ahead, and is what the turn gives if it does end there. A turn that
 reaches `max_turn_seconds` is cut there, and a new one starts at once if the speech goes on, so
 no utterance outgrows what the engine takes in one pass.
 """
@@ -25,6 +27,7 @@ class TurnOptions:
     prefix_padding_ms: int = 300
     silence_duration_ms: int = 500
     max_turn_seconds: float = 28.0
+    pause_ms: int = 200
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class TurnState:
     windows: int = 0
     speech_start: int | None = None  # where the open turn's audio starts (padding included)
     silence_start: int | None = None  # where the current run of quiet windows began
+    paused: bool = False  # that run was reported (SpeechPaused)
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,18 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    start: int  # if the turn ends in this pause, it is [start, end)
+    end: int
+
+
+@dataclass(frozen=True)
 class SpeechStopped:
     start: int  # the utterance is [start, end)
     end: int
 
 
-TurnEvent = SpeechStarted | SpeechStopped
+TurnEvent = SpeechStarted | SpeechPaused | SpeechStopped
 
 
 def turns_detect(
@@ -58,8 +68,10 @@ def turns_detect(
     quiet_below = max(options.threshold - HYSTERESIS, 0.01)
     silence_windows = max(1, -(-options.silence_duration_ms * SAMPLE_RATE // (1000 * WINDOW_SAMPLES)))
     padding = options.prefix_padding_ms * SAMPLE_RATE // 1000
+    pause_windows = max(1, -(-options.pause_ms * SAMPLE_RATE // (1000 * WINDOW_SAMPLES)))
     max_samples = int(options.max_turn_seconds * SAMPLE_RATE)
     windows, speech_start, silence_start = state.windows, state.speech_start, state.silence_start
+    paused = state.paused
     for probability in probabilities:
         at = windows * WINDOW_SAMPLES
         windows += 1
@@ -69,21 +81,29 @@ def turns_detect(
                 events.append(SpeechStarted(sample=speech_start))
             continue
         if probability >= options.threshold:
-            silence_start = None
+            silence_start, paused = None, False
         elif probability < quiet_below and silence_start is None:
             silence_start = at
         seen = windows * WINDOW_SAMPLES
-        if silence_start is not None and seen - silence_start >= silence_windows * WINDOW_SAMPLES:
+        quiet = seen - silence_start if silence_start is not None else 0
+        if silence_start is not None and quiet >= silence_windows * WINDOW_SAMPLES:
             events.append(SpeechStopped(start=speech_start, end=silence_start))
             speech_start = silence_start = None
+            paused = False
         elif seen - speech_start >= max_samples:
             events.append(SpeechStopped(start=speech_start, end=seen))
+            paused = False
             if probability >= options.threshold:  # still speaking: the next utterance starts here
                 events.append(SpeechStarted(sample=seen))
                 speech_start, silence_start = seen, None
             else:
                 speech_start = silence_start = None
-    return TurnState(windows=windows, speech_start=speech_start, silence_start=silence_start), events
+        elif silence_start is not None and not paused and quiet >= pause_windows * WINDOW_SAMPLES:
+            if pause_windows < silence_windows:  # else the stop itself comes as soon
+                events.append(SpeechPaused(start=speech_start, end=silence_start))
+            paused = True
+    state = TurnState(windows=windows, speech_start=speech_start, silence_start=silence_start, paused=paused)
+    return state, events
 
 
 def turns_flush(state: TurnState) -> tuple[TurnState, list[TurnEvent]]:

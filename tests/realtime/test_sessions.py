@@ -22,6 +22,7 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.openai_api.live import LiveServer, live_server
 from tests.realtime.client import (
+    SERVER_VAD,
     all_events,
     connect,
     events_until,
@@ -130,6 +131,48 @@ def test_speech_streamed_at_real_time_comes_back_utterance_by_utterance(server, 
     assert job.billable_minutes == (D(int(seconds) + 1) / 60).quantize(D("0.01"), rounding="ROUND_UP")
     assert (job.demo_minutes_used, job.amount) == (job.billable_minutes, D("0.00"))
     assert_ledger_clean(user)
+
+
+def test_a_pause_shorter_than_the_silence_duration_keeps_the_utterance_whole(server, user, key):
+    """The turn is reported paused after 200 ms of quiet and its text worked out ahead; the speaker
+    goes on, so that text is thrown away and the whole utterance transcribed when it really ends."""
+    first, second = librivox()[1], librivox()[4]
+    pcm = pcm_of(first.path, silence_after=0.4) + pcm_of(second.path, silence_after=1.5)
+    turns = {**SERVER_VAD, "silence_duration_ms": 900}
+
+    async def scenario():
+        ws, _, _ = await start(server, key, turn_detection=turns, language="en")
+        await stream(ws, pcm, pace=1.0)
+        events = await events_until(ws, COMPLETED)
+        await ws.close()
+        return events
+
+    events = asyncio.run(scenario())
+
+    assert [event["type"] for event in events].count("input_audio_buffer.committed") == 1
+    [completed] = [event for event in events if event["type"] == COMPLETED]
+    assert word_error_rate(f"{first.text} {second.text}", completed["transcript"]) <= 0.10, completed["transcript"]
+    assert word_error_rate(f"{first.text} {second.text}", wait_completed(user).text) <= 0.10
+
+
+def test_a_connection_dropped_after_a_pause_mid_utterance_transcribes_all_of_it_not_the_text_worked_out_ahead(
+    server, user, key
+):
+    first, second = librivox()[1], librivox()[4]
+    cut_off = pcm_of(second.path)[: 16_000 * 2 * 2]  # 2 s into the second sentence: mid-word
+    pcm = pcm_of(first.path, silence_after=0.4) + cut_off
+
+    async def scenario():
+        ws, _, _ = await start(server, key, turn_detection={**SERVER_VAD, "silence_duration_ms": 900}, language="en")
+        await stream(ws, pcm, pace=1.0)
+        await asyncio.sleep(0.3)  # the pause's text is worked out by now
+        await ws.close()
+
+    asyncio.run(scenario())
+
+    text = wait_completed(user).text.lower()
+    assert word_error_rate(first.text, text.split(".")[0]) <= 0.10, text
+    assert "might even" in text  # the second sentence's start, which the pause's text does not have
 
 
 def test_manual_commits_transcribe_exactly_what_was_committed(server, user, key):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from transcriptions.turns import (
     WINDOW_SAMPLES,
+    SpeechPaused,
     SpeechStarted,
     SpeechStopped,
     TurnOptions,
@@ -16,6 +17,7 @@ from transcriptions.turns import (
 )
 
 OPTIONS = TurnOptions(threshold=0.5, prefix_padding_ms=64, silence_duration_ms=96)  # 2 and 3 windows
+PAUSING = TurnOptions(threshold=0.5, prefix_padding_ms=0, silence_duration_ms=96, pause_ms=32)  # paused after 1
 W = WINDOW_SAMPLES
 
 
@@ -83,7 +85,36 @@ def test_turns_alternate_start_stop_and_never_overlap(probabilities):
     state, events = turns_detect(TurnState(), probabilities, OPTIONS)
     events += turns_flush(state)[1]
 
+    assert not [event for event in events if isinstance(event, SpeechPaused)]  # 200 ms: never before 96 ms stops
     assert [type(event) for event in events] == [SpeechStarted, SpeechStopped] * (len(events) // 2)
     stops = [event for event in events if isinstance(event, SpeechStopped)]
     assert all(stop.start < stop.end <= len(probabilities) * W for stop in stops)
     assert all(a.end <= b.start for a, b in itertools.pairwise(stops))
+
+
+def test_a_turn_is_reported_paused_where_it_would_end_then_stopped_there_or_paused_again_later():
+    _, ended = turns_detect(TurnState(), [0.9] * 3 + [0.0] * 3, PAUSING)
+    _, resumed = turns_detect(TurnState(), [0.9] * 3 + [0.0] * 2 + [0.9] * 3 + [0.0] * 3, PAUSING)
+
+    assert ended == [SpeechStarted(sample=0), SpeechPaused(start=0, end=3 * W), SpeechStopped(start=0, end=3 * W)]
+    assert resumed == [
+        SpeechStarted(sample=0),
+        SpeechPaused(start=0, end=3 * W),
+        SpeechPaused(start=0, end=8 * W),
+        SpeechStopped(start=0, end=8 * W),
+    ]
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1), max_size=300))
+def test_a_turn_that_ends_in_silence_ends_exactly_where_its_last_pause_said(probabilities):
+    _, events = turns_detect(TurnState(), probabilities, PAUSING)
+
+    last_pause = None
+    for event in events:
+        if isinstance(event, SpeechStarted):
+            last_pause = None
+        elif isinstance(event, SpeechPaused):
+            assert last_pause is None or (last_pause.start == event.start and last_pause.end < event.end)
+            last_pause = event
+        else:
+            assert last_pause == SpeechPaused(start=event.start, end=event.end)
