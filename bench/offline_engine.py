@@ -21,9 +21,10 @@ memory are its own.
   model load in a new process (target < 3 s).
 - Resident memory after 20 jobs in one process, and its growth from the 2nd job to the 20th
   (flat: the model is loaded once and nothing accumulates). Target < 600 MB.
-- Languages (espeak-ng voices, synthesized here, never stored): the language detected on
-  everyday sentences in English, Hindi, French, Spanish and German, with its probability; the
-  French, Spanish and German ones translated to English, with the English content words found.
+- Languages (espeak-ng voices, synthesized here, never stored; Hindi in MBROLA's voice, see
+  tests/speech.py): the language detected on everyday sentences in English, Hindi, French, Spanish
+  and German, with its probability; the French, Spanish and German ones translated to English,
+  with the English content words found.
 - Keyword recall: ten English sentences each holding a rare name (`tests.speech.RARE_NAMES`),
   transcribed without keywords, then with the ten names as keywords (faster-whisper `hotwords`,
   as the engine sends them) and, for comparison, as an `initial_prompt`: how many names are
@@ -63,6 +64,7 @@ from tests.speech import (  # noqa: E402
     joined,
     librivox,
     normalise,
+    speak,
     terms_heard,
     utterances_dropped_or_doubled,
     word_error_rate,
@@ -315,7 +317,7 @@ def memory(short: Utterance) -> Row:
 def languages(workdir: Path) -> list[Row]:
     """Detection on five espeak-ng voices, and translation of three of them to English."""
     voices = list(SPOKEN)
-    clips = [espeak(workdir / f"spoken-{voice}.wav", voice=voice, text=SPOKEN[voice]) for voice in voices]
+    clips = [speak(workdir / f"spoken-{voice}.wav", language=voice) for voice in voices]
     report = measure("whisper-base", clips)
     right = 0
     for voice, job in zip(voices, report["jobs"], strict=True):
@@ -336,7 +338,7 @@ def languages(workdir: Path) -> list[Row]:
         print(f"  translated {voice}: {job['text']}", flush=True)
     return [
         Row(
-            f"language detected, espeak-ng {'/'.join(voices)}, whisper-base",
+            f"language detected, espeak-ng (hi: MBROLA) {'/'.join(voices)}, whisper-base",
             f"{right}/{len(voices)} ({detections})",
             target=f"{len(voices)}/{len(voices)}",
             met=right == len(voices),
