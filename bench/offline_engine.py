@@ -15,19 +15,23 @@ memory are its own.
 - `--long-minutes N` (default 60, 0 to skip): an N-minute file of the same kind, once.
 - `--variant 'LABEL={"option": value}'` (repeatable) runs the long read speech again with
   faster-whisper's `transcribe` options overridden, in the same run, beside the engine as it is.
+- `--keep DIR` writes each long read speech transcription to DIR as JSON (its text, its segments
+  with their times, and the utterances dropped or doubled), to find where a sentence was lost.
 - Whisper tiny.en and PocketSphinx beside whisper-base: WER on the 25 s set, RTF on 2 minutes,
   model load in a new process (target < 3 s).
 - Resident memory after 20 jobs in one process, and its growth from the 2nd job to the 20th
   (flat: the model is loaded once and nothing accumulates). Target < 600 MB.
-- Languages (espeak-ng voices, synthesized here, never stored): the language detected on
-  everyday sentences in English, Hindi, French, Spanish and German, with its probability; the
-  French, Spanish and German ones translated to English, with the English content words found.
+- Languages (espeak-ng voices, synthesized here, never stored; Hindi in MBROLA's voice, see
+  tests/speech.py): the language detected on everyday sentences in English, Hindi, French, Spanish
+  and German, with its probability; the French, Spanish and German ones translated to English,
+  with the English content words found.
 - Keyword recall: ten English sentences each holding a rare name (`tests.speech.RARE_NAMES`),
   transcribed without keywords, then with the ten names as keywords (faster-whisper `hotwords`,
   as the engine sends them) and, for comparison, as an `initial_prompt`: how many names are
   spelled right, and how many are written into sentences that do not say them.
 
     .venv/bin/python -m bench.offline_engine [--runs 3] [--minutes 2,10] [--long-minutes 60] [--variant ...]
+        [--keep DIR]
     .venv/bin/python -m bench.offline_engine --only languages   # the last two alone, a few minutes
 """
 
@@ -60,6 +64,7 @@ from tests.speech import (  # noqa: E402
     joined,
     librivox,
     normalise,
+    speak,
     terms_heard,
     utterances_dropped_or_doubled,
     word_error_rate,
@@ -123,7 +128,12 @@ class Whisper:
         result = self.engine.transcribe(
             path=path, language=request.pop("language", None), words=False, on_progress=lambda f: None, **request
         )
-        return {"text": result.text, "language": result.language, "language_probability": result.language_probability}
+        return {
+            "text": result.text,
+            "segments": [[segment.start, segment.end, segment.text] for segment in result.segments],
+            "language": result.language,
+            "language_probability": result.language_probability,
+        }
 
 
 def child(engine_name: str, files: list[str], repeat: int, options: dict, request: dict) -> None:
@@ -196,12 +206,22 @@ def own_error_rate(runs: int) -> list[float]:
     return [word_error_rate(reference, " ".join(clip_texts[run] for clip_texts in texts)) for run in range(runs)]
 
 
-def read_speech(label: str, recording: Utterance, runs: int, options: dict, own: float) -> list[Row]:
-    """The rows of `runs` transcriptions of one long recording in one fresh process."""
+def read_speech(
+    label: str, recording: Utterance, runs: int, options: dict, own: float, keep: Path | None = None
+) -> list[Row]:
+    """The rows of `runs` transcriptions of one long recording in one fresh process; with `keep`,
+    each transcription is written there too."""
     report = measure("whisper-base", [recording.path], repeat=runs, options=options)
     minutes = duration(recording.path) / 60
     wers = [word_error_rate(recording.text, job["text"]) for job in report["jobs"]]
-    lost = [len(utterances_dropped_or_doubled(recording.parts, job["text"])) for job in report["jobs"]]
+    missed = [utterances_dropped_or_doubled(recording.parts, job["text"]) for job in report["jobs"]]
+    lost = [len(indexes) for indexes in missed]
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        for run_number, (job, indexes) in enumerate(zip(report["jobs"], missed, strict=True), start=1):
+            kept = {"label": label, "minutes": minutes, "wer": wers[run_number - 1], "dropped_or_doubled": indexes}
+            path = keep / f"read-{minutes:.0f}min-{label}-run{run_number}.json"
+            path.write_text(json.dumps(kept | {"text": job["text"], "segments": job.get("segments", [])}, indent=1))
     rtfs = [job["seconds"] / (minutes * 60) for job in report["jobs"]]
     print(
         f"  {label:24} {minutes:4.1f} min x{runs}  WER {' '.join(f'{w:.1%}' for w in wers)}  "
@@ -297,7 +317,7 @@ def memory(short: Utterance) -> Row:
 def languages(workdir: Path) -> list[Row]:
     """Detection on five espeak-ng voices, and translation of three of them to English."""
     voices = list(SPOKEN)
-    clips = [espeak(workdir / f"spoken-{voice}.wav", voice=voice, text=SPOKEN[voice]) for voice in voices]
+    clips = [speak(workdir / f"spoken-{voice}.wav", language=voice) for voice in voices]
     report = measure("whisper-base", clips)
     right = 0
     for voice, job in zip(voices, report["jobs"], strict=True):
@@ -318,7 +338,7 @@ def languages(workdir: Path) -> list[Row]:
         print(f"  translated {voice}: {job['text']}", flush=True)
     return [
         Row(
-            f"language detected, espeak-ng {'/'.join(voices)}, whisper-base",
+            f"language detected, espeak-ng (hi: MBROLA) {'/'.join(voices)}, whisper-base",
             f"{right}/{len(voices)} ({detections})",
             target=f"{len(voices)}/{len(voices)}",
             met=right == len(voices),
@@ -374,6 +394,7 @@ def run(
     long_minutes: int = 60,
     variants: dict | None = None,
     only: str = "",
+    keep: Path | None = None,
 ) -> list[Row]:
     if only == "languages":
         with tempfile.TemporaryDirectory(prefix="bench-offline-") as scratch:
@@ -395,13 +416,13 @@ def run(
         for length in minutes:
             recording = read_for(length)
             for label, options in variants.items():
-                rows += read_speech(label, recording, runs, options, max(own))
+                rows += read_speech(label, recording, runs, options, max(own), keep)
         rows += engines(short, read_for(2))
         rows.append(memory(short))
         if long_minutes:
             recording = read_for(long_minutes)
             for label, options in variants.items():
-                rows += read_speech(label, recording, 1, options, max(own))
+                rows += read_speech(label, recording, 1, options, max(own), keep)
         rows += languages(workdir) + keyword_recall(workdir)
         print(f"  load average at end: {' '.join(f'{load:.1f}' for load in os.getloadavg())}", flush=True)
         return rows
@@ -432,6 +453,7 @@ if __name__ == "__main__":
         metavar="LABEL=JSON",
         help="faster-whisper options to compare, e.g. 'previous-text={\"condition_on_previous_text\": true}'",
     )
+    parser.add_argument("--keep", type=Path, help="write the long read speech transcriptions to this directory")
     parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -443,5 +465,6 @@ if __name__ == "__main__":
             long_minutes=args.long_minutes,
             variants=dict(args.variant),
             only=args.only,
+            keep=args.keep,
         )
         print_rows("Offline engine", rows)
