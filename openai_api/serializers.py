@@ -9,9 +9,16 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from openai_api.errors import UnknownParameter, UnsupportedParameter
-from redaction.entities import Entity
-from redaction.transcript import Substitution
-from transcriptions.serializers import MAX_PROMPT_CHARS, keywords_field, language_field, prompt_field
+from transcriptions.serializers import (
+    MAX_PROMPT_CHARS,
+    check_redaction_options,
+    keywords_field,
+    language_field,
+    prompt_field,
+    redact_pii_field,
+    redact_pii_policies_field,
+    redact_pii_sub_field,
+)
 
 RESPONSE_FORMATS = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 TRANSLATION_FORMATS = ["json", "text", "srt", "verbose_json", "vtt"]
@@ -79,21 +86,9 @@ class _AudioInputSerializer(serializers.Serializer):
     data redaction beside them."""
 
     # Ours, beyond OpenAI's fields (`extra_body` in its SDKs): as on POST /api/transcriptions/.
-    redact_pii = serializers.BooleanField(
-        required=False, default=False, help_text="Take personal data out of the transcript before it is stored."
-    )
-    redact_pii_policies = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        allow_empty=False,
-        help_text="With `redact_pii`: the kinds to take out (`email_address`, `phone_number`, `aadhaar`, `pan`, "
-        "`credit_card`, `upi_id`, `ip_address`, `gstin`); all when left out.",
-    )
-    redact_pii_sub = serializers.ChoiceField(
-        choices=[choice.value for choice in Substitution],
-        required=False,
-        help_text="With `redact_pii`: `entity_name` (`[PHONE_NUMBER]`, the default) or `hash`.",
-    )
+    redact_pii = redact_pii_field()
+    redact_pii_policies = redact_pii_policies_field()
+    redact_pii_sub = redact_pii_sub_field()
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -110,16 +105,7 @@ class _AudioInputSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict) -> dict:
-        policies = attrs.get("redact_pii_policies[]", [])
-        unknown = [name for name in policies if name not in {entity.value for entity in Entity}]
-        if unknown:
-            raise serializers.ValidationError(
-                {"redact_pii_policies[]": [f"Unknown policy {', '.join(map(repr, unknown))}."]},
-                code="unsupported_value",
-            )
-        for name in ("redact_pii_policies[]", "redact_pii_sub"):
-            if name in attrs and not attrs["redact_pii"]:
-                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']}, code="unsupported_value")
+        check_redaction_options(attrs, policies="redact_pii_policies[]")
         return attrs
 
 

@@ -67,6 +67,78 @@ def task_field() -> serializers.ChoiceField:
     )
 
 
+def redact_pii_field() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Take personal data out of the transcript before it is stored: its text, segments and words, and "
+        "so every download, export and webhook. Identifiers are checked (Aadhaar's Verhoeff digit, Luhn for cards, "
+        "PAN, GSTIN, phone numbers as libphonenumber judges them, India first) and found written or spoken "
+        '("nine eight four five ...", "rahul at gmail dot com"); ordinary numbers, amounts and dates stay.',
+    )
+
+
+def _check_policies(policies: list[str]) -> None:
+    known = [entity.value for entity in Entity]
+    unknown = [name for name in policies if name not in known]
+    if unknown:
+        raise serializers.ValidationError(
+            f"Unknown policy {', '.join(map(repr, unknown))}; the policies are {', '.join(known)}.",
+            code="unsupported_value",
+        )
+
+
+def redact_pii_policies_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(),
+        validators=[_check_policies],
+        required=False,
+        allow_empty=False,
+        help_text="With `redact_pii`: the kinds to take out (`email_address`, `phone_number`, `aadhaar`, `pan`, "
+        "`credit_card`, `upi_id`, `ip_address`, `gstin`); all of them when left out.",
+    )
+
+
+def redact_pii_sub_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[choice.value for choice in Substitution],
+        required=False,
+        help_text="With `redact_pii`: `entity_name` (the default) writes `[PHONE_NUMBER]`, `[AADHAAR]`, ...; "
+        "`hash` writes one `#` per character.",
+    )
+
+
+def redact_pii_audio_field(*, help_text: str = "") -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=help_text
+        or "With `redact_pii`: also make a copy of the audio, as long as it, in which each redacted identifier "
+        "(padded by 100 ms) is a 1 kHz beep or silence: `GET /api/transcriptions/{id}/redacted_audio/`. It needs "
+        'word timings, so it implies `"timestamps": "word"`.',
+    )
+
+
+def redact_pii_audio_method_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[method.value for method in AudioMethod],
+        required=False,
+        help_text="With `redact_pii_audio`: `beep` (the default) or `silence`.",
+    )
+
+
+def check_redaction_options(attrs: dict, *, policies: str = "redact_pii_policies") -> None:
+    """Each redaction option only with the one it refines (`policies` names the policies' field).
+    Raises `ValidationError` naming the field."""
+    for name in (policies, "redact_pii_sub", "redact_pii_audio"):
+        if attrs.get(name) and not attrs["redact_pii"]:
+            raise serializers.ValidationError({name: ['Only with "redact_pii": true.']}, code="unsupported_value")
+    if "redact_pii_audio_method" in attrs and not attrs["redact_pii_audio"]:
+        raise serializers.ValidationError(
+            {"redact_pii_audio_method": ['Only with "redact_pii_audio": true.']}, code="unsupported_value"
+        )
+
+
 class TranscriptionCreateInputSerializer(serializers.Serializer):
     audio_file = serializers.UUIDField(help_text="Id of one of your uploaded audio files.")
     task = task_field()
@@ -107,38 +179,11 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
         help_text="Also POST `transcription.completed` or `transcription.failed` here, signed with your default "
         "secret (`GET /api/webhooks/signing_secret/`). A public http(s) URL; https in production.",
     )
-    redact_pii = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="Take personal data out of the transcript before it is stored: its text, segments and words, and "
-        "so every download, export and webhook. Identifiers are checked (Aadhaar's Verhoeff digit, Luhn for cards, "
-        "PAN, GSTIN, phone numbers as libphonenumber judges them, India first) and found written or spoken "
-        '("nine eight four five ...", "rahul at gmail dot com"); ordinary numbers, amounts and dates stay.',
-    )
-    redact_pii_policies = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        allow_empty=False,
-        help_text="With `redact_pii`: the kinds to take out; all of them when left out.",
-    )
-    redact_pii_sub = serializers.ChoiceField(
-        choices=[choice.value for choice in Substitution],
-        required=False,
-        help_text="With `redact_pii`: `entity_name` (the default) writes `[PHONE_NUMBER]`, `[AADHAAR]`, ...; "
-        "`hash` writes one `#` per character.",
-    )
-    redact_pii_audio = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="With `redact_pii`: also make a copy of the audio, as long as it, in which each redacted identifier "
-        "(padded by 100 ms) is a 1 kHz beep or silence: `GET /api/transcriptions/{id}/redacted_audio/`. It needs "
-        'word timings, so it implies `"timestamps": "word"`.',
-    )
-    redact_pii_audio_method = serializers.ChoiceField(
-        choices=[method.value for method in AudioMethod],
-        required=False,
-        help_text="With `redact_pii_audio`: `beep` (the default) or `silence`.",
-    )
+    redact_pii = redact_pii_field()
+    redact_pii_policies = redact_pii_policies_field()
+    redact_pii_sub = redact_pii_sub_field()
+    redact_pii_audio = redact_pii_audio_field()
+    redact_pii_audio_method = redact_pii_audio_method_field()
     force = serializers.BooleanField(
         required=False,
         default=False,
@@ -149,15 +194,6 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
     def validate_language(self, value: str) -> str:
         return value.lower()
 
-    def validate_redact_pii_policies(self, value: list[str]) -> list[str]:
-        known = [entity.value for entity in Entity]
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown policy {', '.join(map(repr, unknown))}; the policies are {', '.join(known)}."
-            )
-        return value
-
     def validate(self, attrs: dict) -> dict:
         if attrs.get("speakers_expected") is not None and not attrs.get("speaker_labels"):
             raise serializers.ValidationError({"speakers_expected": ['Only with "speaker_labels": true.']})
@@ -165,11 +201,7 @@ class TranscriptionCreateInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"language_confidence_threshold": ["Only when the language is to be detected: give no language."]}
             )
-        for name in ("redact_pii_policies", "redact_pii_sub", "redact_pii_audio"):
-            if attrs.get(name) and not attrs["redact_pii"]:
-                raise serializers.ValidationError({name: ['Only with "redact_pii": true.']})
-        if "redact_pii_audio_method" in attrs and not attrs["redact_pii_audio"]:
-            raise serializers.ValidationError({"redact_pii_audio_method": ['Only with "redact_pii_audio": true.']})
+        check_redaction_options(attrs)
         if attrs["redact_pii_audio"]:
             attrs["timestamps"] = Transcription.Timestamps.WORD
         return attrs
