@@ -15,6 +15,8 @@ from transcriptions.serializers import (
     keywords_field,
     language_field,
     prompt_field,
+    redact_pii_audio_field,
+    redact_pii_audio_method_field,
     redact_pii_field,
     redact_pii_policies_field,
     redact_pii_sub_field,
@@ -89,6 +91,13 @@ class _AudioInputSerializer(serializers.Serializer):
     redact_pii = redact_pii_field()
     redact_pii_policies = redact_pii_policies_field()
     redact_pii_sub = redact_pii_sub_field()
+    redact_pii_audio = redact_pii_audio_field(
+        help_text="With `redact_pii`: also make a copy of the audio, as long as it, in which each redacted identifier "
+        "(padded by 100 ms) is a 1 kHz beep or silence: `GET /api/transcriptions/{id}/redacted_audio/` with the "
+        "same key, `{id}` being this answer's `X-Transcription-Id` header. It needs word timings, which may pick "
+        "the engine's model that gives them (OpenAI: whisper-1); the answer is still the `response_format` asked for."
+    )
+    redact_pii_audio_method = redact_pii_audio_method_field()
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -170,7 +170,8 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
                 description="`missing_required_parameter` (`file`, `model`), `unknown_parameter`, "
                 "`unsupported_parameter`, `unsupported_value`, `invalid_value`, `empty_file`, `unsupported_format`, "
                 "`invalid_audio`, `audio_too_long`, `unsupported_language`, `unsupported_option` (e.g. "
-                "`diarized_json` on the offline engine): `param` names the field; nothing stored or held"
+                "`diarized_json` on the offline engine, `redact_pii_audio` with a model that times no words): `param` "
+                "names the field; nothing stored or held"
             ),
             **JOB_ERRORS,
         },
@@ -225,7 +226,8 @@ class TranslationView(TranscriptionView):
                 description="`missing_required_parameter` (`file`, `model`), `unknown_parameter`, "
                 "`unsupported_parameter`, `unsupported_value`, `invalid_value`, `empty_file`, `unsupported_format`, "
                 "`invalid_audio`, `audio_too_long`, `unsupported_option` (a model that cannot translate, such as "
-                "an English-only offline model): `param` names the field; nothing stored or held"
+                "an English-only offline model; `redact_pii_audio` on the OpenAI engine, whose translations time no "
+                "words): `param` names the field; nothing stored or held"
             ),
             **JOB_ERRORS,
         },
@@ -272,6 +274,8 @@ def _transcribe(
             redact_pii=options.get("redact_pii", False),
             redact_pii_policies=options.get("redact_pii_policies[]", ()),
             redact_pii_sub=options.get("redact_pii_sub", ""),
+            redact_pii_audio=options.get("redact_pii_audio", False),
+            redact_pii_audio_method=options.get("redact_pii_audio_method", ""),
             idempotency_key=idempotency_key,
         )
     except IdempotencyKeyReused:  # a request with the same key made its job while this one uploaded
@@ -282,7 +286,7 @@ def _transcribe(
         return first
     except UnsupportedOption as exc:
         _discard(audio_file)
-        exc.extra.setdefault("param", "response_format" if options["response_format"] == "diarized_json" else "model")
+        exc.extra.setdefault("param", _param_refused(options))
         raise
     except Exception:
         _discard(audio_file)
@@ -290,6 +294,15 @@ def _transcribe(
     if not created:
         _discard(audio_file)
     return job
+
+
+def _param_refused(options: dict) -> str:
+    """The field an option the engine cannot serve is blamed on: the format that asks for speakers,
+    else the redacted audio (its word timings are what neither a translation on OpenAI nor a
+    gpt-4o model gives), else the model."""
+    if options["response_format"] == "diarized_json":
+        return "response_format"
+    return "redact_pii_audio" if options.get("redact_pii_audio") else "model"
 
 
 def _discard(audio_file: AudioFile) -> None:
