@@ -1,12 +1,14 @@
 """Where identifiers are in a stream of tokens (the words an engine wrote, or a text's pieces between
-spaces), written ("98450 12345", "rahul@okicici") or spoken ("nine eight four five ...", "double
-seven", "rahul dot sharma at gmail dot com").
+spaces), written ("98450 12345", "rahul@okicici", "९८४५० १२३४५") or spoken, in English ("nine eight
+four five ...", "double seven", "rahul dot sharma at gmail dot com") or in Hindi, as Whisper writes
+it in Devanagari ("नौ आठ चार पाँच ...", "डबल सात") or romanised ("nau aath chaar paanch ...").
 
 An identifier may run over several tokens: it is found as one hit from its first token to its last.
 Every candidate is checked by `entities` before it counts, and numbers that are amounts or order,
 invoice and ticket references are passed over, so ordinary numbers survive."""
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -32,7 +34,8 @@ class Hit:
 
 # A hyphen too: Whisper's words for "70123-45678" are "70123" and "-45678".
 _OPENERS = "\"'“”‘’([{<-"
-_CLOSERS = "\"'“”‘’)]}>.,;:!?…"
+_CLOSERS = "\"'“”‘’)]}>.,;:!?…।॥"  # (the danda ends a sentence in Devanagari)
+_SENTENCE_ENDS = ".!?।॥"
 
 
 def split_token(token: str) -> tuple[str, str, str]:
@@ -63,6 +66,25 @@ _DIGIT_WORDS = {
     "eight": "8",
     "nine": "9",
 }
+# Hindi, in Devanagari as Whisper writes it (both spellings of five; six as छह, छः, छे, or छ when the
+# visarga was typed as a colon; zero also as the English loanword) and romanised. Several are words
+# too ("do", "char", "teen", "ek" in "ek baar"): like every spoken digit they count only in a run that
+# makes an identifier, which checksums and libphonenumber judge.
+_HINDI_DIGIT_WORDS = {
+    "0": "शून्य ज़ीरो जीरो shunya shoonya sunya",
+    "1": "एक ek",
+    "2": "दो do",
+    "3": "तीन teen",
+    "4": "चार char chaar",
+    "5": "पाँच पांच paanch panch paach",
+    "6": "छह छः छे छ chhe chhah chah che chhey",
+    "7": "सात saat",
+    "8": "आठ aath",
+    "9": "नौ nau",
+}
+_DIGIT_WORDS |= {
+    unicodedata.normalize("NFC", word): digit for digit, words in _HINDI_DIGIT_WORDS.items() for word in words.split()
+}
 _TEENS = {
     "ten": "10",
     "eleven": "11",
@@ -85,7 +107,24 @@ _TENS = {
     "eighty": "8",
     "ninety": "9",
 }
-_REPEATS = {"double": 2, "triple": 3}
+_REPEATS = {"double": 2, "triple": 3, "डबल": 2, "ट्रिपल": 3}
+_PLUS_WORDS = frozenset(["plus", "प्लस"])
+# Every script of India writes its own digits; they are read as ASCII ones ("९८४५०" is 98450).
+_INDIAN_DIGITS = {
+    code: str(unicodedata.decimal(chr(code)))
+    for code in range(0x0900, 0x0D80)
+    if unicodedata.decimal(chr(code), None) is not None
+}
+
+
+def normalise_word(core: str) -> str:
+    """A token's core as the tables here spell it: lower case, Unicode's composed form (Devanagari's
+    nukta letters come either way), India's digits as ASCII ones."""
+    if core.isascii():
+        return core.lower()
+    return unicodedata.normalize("NFC", core).lower().translate(_INDIAN_DIGITS)
+
+
 _WRITTEN_NUMBER_RE = re.compile(r"\+?\d(?:[\d,\-]*\d)?")
 # Thousands grouped by commas, Indian ("1,40,000") or Western ("140,000"): an amount, not an identifier.
 _GROUPED_AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+")
@@ -93,19 +132,24 @@ _DATE_RE = re.compile(r"\d{1,2}-\d{1,2}-(?:\d{2}|\d{4})|\d{4}-\d{1,2}-\d{1,2}")
 
 
 def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+    return frozenset(unicodedata.normalize("NFC", words).split())
 
 
 # A number just after these words is a reference, not a person's identifier ("order number 9845012345").
 _REFERENCE_WORDS = _word_set(
     "order invoice bill ticket booking reference ref transaction txn tracking pnr awb receipt serial "
-    "consignment docket complaint challan shipment"
+    "consignment docket complaint challan shipment "
+    "ऑर्डर आर्डर इनवॉइस बिल टिकट बुकिंग रेफरेंस ट्रांजैक्शन ट्रैकिंग पीएनआर रसीद शिकायत चालान"
 )
 # After these a number that is not what they name is no phone number either (a mistyped Aadhaar).
-_OTHER_IDENTIFIER_WORDS = _word_set("aadhaar aadhar uid card pan gst gstin account ifsc")
+_OTHER_IDENTIFIER_WORDS = _word_set("aadhaar aadhar uid card pan gst gstin account ifsc आधार कार्ड पैन खाता")
 # A number next to these is an amount or a quantity.
-_AMOUNT_BEFORE = frozenset(["₹", "rs", "inr", "$", "usd", "rupees", "price", "amount", "cost"])
-_AMOUNT_AFTER = _word_set("rupees rupee rs inr ₹ paise lakh lakhs crore crores thousand hundred dollars percent % /-")
+_AMOUNT_BEFORE = _word_set("₹ rs inr $ usd rupees price amount cost रु कीमत")
+_AMOUNT_AFTER = _word_set(
+    "rupees rupee rs inr ₹ paise lakh lakhs crore crores thousand hundred dollars percent % /- "
+    "rupaye rupaiye rupay hazaar hazar sau "
+    "रुपये रुपए रुपया रुपयों रु पैसे लाख करोड़ हज़ार हजार सौ प्रतिशत"
+)
 
 _SEPARATOR_WORDS = {"dot": ".", "underscore": "_", "hyphen": "-", "dash": "-", ".": ".", "_": "_", "-": "-"}
 _AT_PHRASES = (("at", "the", "rate", "of"), ("at", "the", "rate"), ("at", "sign"), ("at",), ("@",))
@@ -163,7 +207,7 @@ def _spoken_digits(word: str) -> str | None:
 def _number_at(words: Sequence[str], i: int) -> _Number | None:
     word = words[i]
     following = words[i + 1] if i + 1 < len(words) else ""
-    if word == "plus":
+    if word in _PLUS_WORDS:
         return _Number(i, i, "", plus=True) if following and _number_at(words, i + 1) is not None else None
     if _WRITTEN_NUMBER_RE.fullmatch(word) and not _DATE_RE.fullmatch(word) and not _GROUPED_AMOUNT_RE.fullmatch(word):
         return _Number(i, i, re.sub(r"\D", "", word), plus=word.startswith("+"))
@@ -456,8 +500,8 @@ def find_entities(*, tokens: Sequence[str], entities: Collection[Entity]) -> lis
     more tokens wins ("nine eight ... at ybl" is a UPI ID, not a phone number followed by words)."""
     parts = [split_token(token) for token in tokens]
     cores = [core for _, core, _ in parts]
-    words = [core.lower() for core in cores]
-    sentence_ends = {i for i, (_, _, suffix) in enumerate(parts) if any(mark in suffix for mark in ".!?")}
+    words = [normalise_word(core) for core in cores]
+    sentence_ends = {i for i, (_, _, suffix) in enumerate(parts) if any(mark in suffix for mark in _SENTENCE_ENDS)}
     numbers = _numbers(words)
     candidates = [
         *_number_hits(words, numbers, sentence_ends),

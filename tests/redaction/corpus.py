@@ -165,3 +165,83 @@ NEAR_MISSES = [
     Sample("the total is nine eight four five zero rupees"),
     Sample("we sold one two three four five six seven eight nine units in all"),
 ]
+
+# Hindi, as Whisper writes it: digits in Devanagari (or ASCII in a Devanagari sentence), and digits
+# said one by one in Hindi, written as Devanagari words or romanised (Hinglish).
+HINDI_WRITTEN = [
+    Sample("मेरा मोबाइल नंबर ९८४५० १२३४५ है, छह बजे के बाद कॉल करें।", ((P, "९८४५० १२३४५"),)),
+    Sample("आप +९१ ७०१२३ ४५६७८ पर भी कॉल कर सकते हैं।", ((P, "+९१ ७०१२३ ४५६७८"),)),
+    Sample("मेरा नंबर 63612 34567 है।", ((P, "63612 34567"),)),
+    Sample("मेरा आधार नंबर ७२६० १८१५ ९०८२ है।", ((A, "७२६० १८१५ ९०८२"),)),
+    Sample("Aadhaar ५०१६६१३१८६०३ hai.", ((A, "५०१६६१३१८६०३"),)),
+    Sample("कार्ड नंबर ४९९३ ५१८१ ९०९३ ७८६४ है।", ((C, "४९९३ ५१८१ ९०९३ ७८६४"),)),
+    Sample("पैन ABCPE1234F है और GSTIN 27ABCPE1234F1ZB है।", ((N, "ABCPE1234F"), (G, "27ABCPE1234F1ZB"))),
+    Sample("मेरा ईमेल rahul.sharma@gmail.com है।", ((E, "rahul.sharma@gmail.com"),)),
+]
+
+HINDI_SPOKEN = [
+    Sample(
+        "मेरा नंबर है नौ आठ चार पाँच शून्य एक दो तीन चार पाँच।",
+        ((P, "नौ आठ चार पाँच शून्य एक दो तीन चार पाँच"),),
+    ),
+    Sample(
+        "मुझे डबल नौ आठ चार पांच एक दो तीन चार पांच पर कॉल करो",
+        ((P, "डबल नौ आठ चार पांच एक दो तीन चार पांच"),),
+    ),
+    Sample(
+        "प्लस नौ एक सात ज़ीरो एक दो तीन चार पाँच छह सात आठ",
+        ((P, "प्लस नौ एक सात ज़ीरो एक दो तीन चार पाँच छह सात आठ"),),
+    ),
+    Sample(
+        "मेरा आधार सात दो छह शून्य एक आठ एक पाँच नौ शून्य आठ दो है",
+        ((A, "सात दो छह शून्य एक आठ एक पाँच नौ शून्य आठ दो"),),
+    ),
+    Sample(
+        "आधार पाँच शून्य एक डबल छह एक तीन एक आठ छः शून्य तीन",
+        ((A, "पाँच शून्य एक डबल छह एक तीन एक आठ छः शून्य तीन"),),
+    ),
+    Sample(
+        "कार्ड नंबर चार नौ नौ तीन पाँच एक आठ एक नौ शून्य नौ तीन सात आठ छह चार",
+        ((C, "चार नौ नौ तीन पाँच एक आठ एक नौ शून्य नौ तीन सात आठ छह चार"),),
+    ),
+    Sample(
+        "number hai saat shunya ek do teen chaar paanch chhe saat aath, ek baar likh lo",
+        ((P, "saat shunya ek do teen chaar paanch chhe saat aath"),),
+    ),
+    Sample(
+        "mera number double nau aath char panch ek do teen char panch hai",
+        ((P, "double nau aath char panch ek do teen char panch"),),
+    ),
+    Sample(
+        "aadhaar number saat do chhe shunya ek aath ek paanch nau shunya aath do hai",
+        ((A, "saat do chhe shunya ek aath ek paanch nau shunya aath do"),),
+    ),
+    Sample(
+        "card char nau nau teen paanch ek aath ek nau zero nau teen saat aath chhe char hai",
+        ((C, "char nau nau teen paanch ek aath ek nau zero nau teen saat aath chhe char"),),
+    ),
+    Sample(
+        "UPI hai nau aath chaar paanch shunya ek do teen chaar paanch at ybl",
+        ((U, "nau aath chaar paanch shunya ek do teen chaar paanch at ybl"),),
+    ),
+    # Numbers said two digits at a time in Hindi ("अट्ठानवे" is 98): not read.
+    Sample("मेरा नंबर अट्ठानवे पैंतालीस शून्य बारह चौंतीस पैंतालीस है", ((P, "अट्ठानवे पैंतालीस शून्य बारह चौंतीस पैंतालीस"),)),
+]
+
+HINDI_NEAR_MISSES = [
+    Sample("मैंने ५०० रुपये दिए और टिकट १५०० रुपये का था।"),
+    Sample("ऑर्डर नंबर ९८४५०१२३४५ है, कल डिलीवरी होगी।"),
+    Sample("आधार ७२६० १८१५ ९०८३ रिजेक्ट हो गया।"),
+    Sample("कार्ड ४९९३ ५१८१ ९०९३ ७८६५ डिक्लाइन हुआ।"),
+    Sample("मैं २०१९ में दिल्ली आया और २०२३ में बेंगलुरु गया।"),
+    Sample("मेरा नंबर ९८४५० १२३४ है।"),
+    Sample("कुल नौ आठ चार पाँच शून्य रुपये हुए"),
+    Sample("टिकट नंबर नौ आठ चार पाँच शून्य एक दो तीन चार छह है"),
+    Sample("ticket number nau aath chaar paanch shunya ek do teen chaar chhe hai"),
+    Sample("aadhaar saat do chhe shunya ek aath ek paanch nau shunya aath teen"),
+    Sample("mujhe do minute do, main ek baar aur teen baje call karunga"),
+    Sample("ek do teen char paanch chhe saat aath nau, sab ready?"),
+    Sample("do kilo aata, teen packet doodh aur ek darjan ande lana"),
+    Sample("total paanch lakh do hazaar rupaye hua"),
+    Sample("I do need two, do you have them?"),
+]

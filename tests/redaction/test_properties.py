@@ -1,5 +1,6 @@
-"""Generated identifiers, written and spoken, inside sentences: valid ones always redacted, one digit
-off (a failed checksum) never, and the ordinary numbers of a sentence never."""
+"""Generated identifiers, written and spoken (in English and in Hindi, in Devanagari words and digits
+or romanised), inside sentences: valid ones always redacted, one digit off (a failed checksum)
+never, and the ordinary numbers of a sentence never, nor Hindi's number words in ordinary speech."""
 
 import itertools
 import string
@@ -13,7 +14,14 @@ from stdnum import luhn, verhoeff
 from redaction.detect import NOT_LOCAL_PARTS
 from redaction.entities import Entity
 from redaction.transcript import Span, Substitution, redact_text, redact_transcript
-from tests.redaction.spoken import spoken_digits
+from tests.redaction.spoken import (
+    DIGIT_WORDS,
+    HINDI_DIGIT_WORDS,
+    HINGLISH_DIGIT_WORDS,
+    hindi_digits,
+    in_devanagari,
+    spoken_digits,
+)
 from transcriptions.engines.base import Segment, Word
 
 GSTIN_ALPHABET = string.digits + string.ascii_uppercase
@@ -23,6 +31,17 @@ SENTENCES = [
     ("please use", "for the account"),
     ("the details are", "as I said"),
 ]
+# Hindi speech, as Whisper writes it in Devanagari or romanised; the words around the identifier include
+# number words that are no part of it ("ek minute", "do baar").
+HINDI_SENTENCES = [
+    ("मेरा {} है", "ठीक है।"),
+    ("ek minute, mera {} likho", "aur do baar check karo"),
+    ("आप इस {} पर", "कॉल कीजिए, दो बजे के बाद।"),
+]
+NUMBER_SENTENCES = SENTENCES + HINDI_SENTENCES
+# Words read as digits when spoken, which an address's local part said before "at" is not tested as.
+SPOKEN_DIGIT_WORDS = {word for words in [*HINDI_DIGIT_WORDS, *HINGLISH_DIGIT_WORDS] for word in words}
+SPOKEN_DIGIT_WORDS |= {*DIGIT_WORDS, "oh", "o"}
 # Visa, Mastercard (old and new ranges), Amex, Discover, RuPay, Diners: issuer prefix and length.
 CARD_PREFIXES = [("4", 16), ("4", 13), ("4", 19), ("51", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15)]
 CARD_PREFIXES += [("6011", 16), ("60", 16), ("65", 16), ("81", 16), ("508", 16), ("36", 14)]
@@ -78,26 +97,44 @@ def grouped(digits: str, size: int) -> str:
 
 @st.composite
 def written_or_spoken(draw: st.DrawFn, digits: str, group: int) -> str:
-    form = draw(st.sampled_from(["whole", "grouped", "spoken"]))
+    form = draw(st.sampled_from(["whole", "grouped", "spoken", "hindi", "hinglish", "devanagari"]))
     if form == "whole":
         return digits
     if form == "grouped":
         return grouped(digits, group)
+    if form == "hindi":
+        return draw(hindi_digits(digits))
+    if form == "hinglish":
+        return draw(hindi_digits(digits, romanised=True))
+    if form == "devanagari":
+        return in_devanagari(draw(st.sampled_from([digits, grouped(digits, group)])))
     return draw(spoken_digits(digits))
 
 
 @st.composite
 def phone_forms(draw: st.DrawFn, mobile: str) -> str:
-    form = draw(st.sampled_from(["whole", "split", "plus", "plus-dash", "trunk", "spoken", "spoken-plus"]))
+    form = draw(
+        st.sampled_from(
+            [
+                *("whole", "split", "plus", "plus-dash", "trunk", "spoken", "spoken-plus"),
+                *("hindi", "hindi-plus", "hinglish", "devanagari", "devanagari-plus"),
+            ]
+        )
+    )
     return {
-        "whole": mobile,
-        "split": f"{mobile[:5]} {mobile[5:]}",
-        "plus": f"+91 {mobile[:5]} {mobile[5:]}",
-        "plus-dash": f"+91-{mobile}",
-        "trunk": f"0{mobile}",
-        "spoken": draw(spoken_digits(mobile)),
-        "spoken-plus": "plus nine one " + draw(spoken_digits(mobile)),
-    }[form]
+        "whole": lambda: mobile,
+        "split": lambda: f"{mobile[:5]} {mobile[5:]}",
+        "plus": lambda: f"+91 {mobile[:5]} {mobile[5:]}",
+        "plus-dash": lambda: f"+91-{mobile}",
+        "trunk": lambda: f"0{mobile}",
+        "spoken": lambda: draw(spoken_digits(mobile)),
+        "spoken-plus": lambda: "plus nine one " + draw(spoken_digits(mobile)),
+        "hindi": lambda: draw(hindi_digits(mobile)),
+        "hindi-plus": lambda: "प्लस नौ एक " + draw(hindi_digits(mobile)),
+        "hinglish": lambda: draw(hindi_digits(mobile, romanised=True)),
+        "devanagari": lambda: in_devanagari(f"{mobile[:5]} {mobile[5:]}"),
+        "devanagari-plus": lambda: in_devanagari(f"+91 {mobile}"),
+    }[form]()
 
 
 def in_sentence(said: str, sentence: tuple[str, str]) -> str:
@@ -115,19 +152,19 @@ def assert_redacted(*, said: str, entity: Entity, sentence: tuple[str, str]) -> 
 
 
 @hypothesis_settings
-@given(data=st.data(), number=aadhaar_numbers(), sentence=st.sampled_from(SENTENCES))
+@given(data=st.data(), number=aadhaar_numbers(), sentence=st.sampled_from(NUMBER_SENTENCES))
 def test_valid_aadhaar_numbers_are_always_redacted(data: st.DataObject, number: str, sentence: tuple[str, str]) -> None:
     assert_redacted(said=data.draw(written_or_spoken(number, 4)), entity=Entity.AADHAAR, sentence=sentence)
 
 
 @hypothesis_settings
-@given(data=st.data(), number=card_numbers(), sentence=st.sampled_from(SENTENCES))
+@given(data=st.data(), number=card_numbers(), sentence=st.sampled_from(NUMBER_SENTENCES))
 def test_valid_card_numbers_are_always_redacted(data: st.DataObject, number: str, sentence: tuple[str, str]) -> None:
     assert_redacted(said=data.draw(written_or_spoken(number, 4)), entity=Entity.CREDIT_CARD, sentence=sentence)
 
 
 @hypothesis_settings
-@given(data=st.data(), mobile=indian_mobiles(), sentence=st.sampled_from(SENTENCES))
+@given(data=st.data(), mobile=indian_mobiles(), sentence=st.sampled_from(NUMBER_SENTENCES))
 def test_valid_phone_numbers_are_always_redacted(data: st.DataObject, mobile: str, sentence: tuple[str, str]) -> None:
     assert_redacted(said=data.draw(phone_forms(mobile)), entity=Entity.PHONE_NUMBER, sentence=sentence)
 
@@ -159,7 +196,7 @@ def test_valid_email_addresses_are_always_redacted(
     # Spoken, a lone common word before "at" is speech ("meet me at ..."), and the words for "@" and
     # "." are no labels.
     assume(not {local, domain} & {"at", "dot", "the", "rate", "sign"})
-    assume(not spoken or local not in NOT_LOCAL_PARTS)
+    assume(not spoken or (local not in NOT_LOCAL_PARTS and local not in SPOKEN_DIGIT_WORDS))
     address = f"{local}@{domain}.{tld}"
     said = address.replace("@", " at ").replace(".", " dot ") if spoken else address
     assert_redacted(said=said, entity=Entity.EMAIL_ADDRESS, sentence=sentence)
@@ -175,7 +212,7 @@ def test_valid_email_addresses_are_always_redacted(
 def test_valid_upi_ids_are_always_redacted(
     data: st.DataObject, local: str, handle: str, sentence: tuple[str, str]
 ) -> None:
-    assume(local not in {"at", "dot", "the"} and local not in NOT_LOCAL_PARTS)
+    assume(local not in {"at", "dot", "the"} and local not in NOT_LOCAL_PARTS and local not in SPOKEN_DIGIT_WORDS)
     said_local = data.draw(spoken_digits(local)) if local.isdigit() and data.draw(st.booleans()) else local
     said = data.draw(st.sampled_from([f"{local}@{handle}", f"{said_local} at {handle}"]))
     assert_redacted(said=said, entity=Entity.UPI_ID, sentence=sentence)
@@ -198,7 +235,7 @@ def one_digit_changed(draw: st.DrawFn, number: str) -> str:
     ("entity", "numbers", "group"), [(Entity.AADHAAR, aadhaar_numbers(), 4), (Entity.CREDIT_CARD, card_numbers(), 4)]
 )
 @hypothesis_settings
-@given(data=st.data(), sentence=st.sampled_from(SENTENCES))
+@given(data=st.data(), sentence=st.sampled_from(NUMBER_SENTENCES))
 def test_a_number_one_digit_off_its_checksum_is_never_redacted_as_that_identifier(
     entity: Entity, numbers: st.SearchStrategy[str], group: int, data: st.DataObject, sentence: tuple[str, str]
 ) -> None:
@@ -246,6 +283,99 @@ ordinary_numbers = st.one_of(
 @hypothesis_settings
 @given(sentence=ordinary_numbers)
 def test_numbers_in_ordinary_sentences_survive(sentence: str) -> None:
+    redaction = redact_text(text=sentence)
+    assert redaction.text == sentence
+    assert redaction.counts == {}
+
+
+@st.composite
+def said_in_hindi(draw: st.DrawFn, digits: str) -> str:
+    form = draw(st.sampled_from(["hindi", "hinglish", "devanagari"]))
+    if form == "devanagari":
+        return in_devanagari(digits)
+    return draw(hindi_digits(digits, romanised=form == "hinglish"))
+
+
+ordinary_hindi_numbers = st.one_of(
+    st.integers(1, 10_000_000).map(lambda n: f"मैंने {in_devanagari(str(n))} रुपये दिए।"),
+    st.integers(1, 10_000_000).map(lambda n: f"कीमत ₹{in_devanagari(f'{n:,}')} है"),
+    st.integers(1900, 2099).map(lambda n: f"हम {in_devanagari(str(n))} में यहाँ आए"),
+    st.tuples(st.sampled_from(["ऑर्डर", "टिकट", "बिल", "order", "ticket"]), st.integers(6, 19)).flatmap(
+        lambda t: digits_of(t[1]).flatmap(said_in_hindi).map(lambda said: f"mera {t[0]} number {said} hai")
+    ),
+    digits_of(10).flatmap(said_in_hindi).map(lambda said: f"total {said} rupaye hua"),
+    digits_of(12).flatmap(said_in_hindi).map(lambda said: f"कुल {said} रुपये"),
+)
+
+
+@hypothesis_settings
+@given(sentence=ordinary_hindi_numbers)
+def test_numbers_in_ordinary_hindi_sentences_survive(sentence: str) -> None:
+    redaction = redact_text(text=sentence)
+    assert redaction.text == sentence
+    assert redaction.counts == {}
+
+
+HINGLISH_WORDS = [
+    "mujhe",
+    "kal",
+    "baje",
+    "aana",
+    "hai",
+    "ghar",
+    "par",
+    "minute",
+    "baar",
+    "kilo",
+    "log",
+    "aur",
+    "call",
+    "karna",
+    "bas",
+    "theek",
+    "accha",
+    "kitne",
+]
+HINDI_WORDS = [
+    "मुझे",
+    "कल",
+    "बजे",
+    "आना",
+    "है",
+    "घर",
+    "पर",
+    "मिनट",
+    "बार",
+    "किलो",
+    "लोग",
+    "और",
+    "कॉल",
+    "करना",
+    "बस",
+    "ठीक",
+    "अच्छा",
+    "कितने",
+]
+
+
+@st.composite
+def hindi_speech(draw: st.DrawFn) -> str:
+    """Ordinary Hindi or Hinglish: words, and here and there a few number words said together (at most
+    six digits, too few for any identifier: "do baje", "ek do teen char")."""
+    romanised = draw(st.booleans())
+    vocabulary = HINGLISH_WORDS if romanised else HINDI_WORDS
+    numbers = HINGLISH_DIGIT_WORDS if romanised else HINDI_DIGIT_WORDS
+    pieces = []
+    for _ in range(draw(st.integers(1, 8))):
+        pieces += draw(st.lists(st.sampled_from(vocabulary), min_size=1, max_size=4))
+        said = draw(st.lists(st.sampled_from([word for words in numbers for word in words]), max_size=6))
+        pieces += said
+    return " ".join(pieces)
+
+
+@hypothesis_settings
+@given(sentence=hindi_speech())
+def test_hindi_number_words_in_ordinary_speech_survive(sentence: str) -> None:
     redaction = redact_text(text=sentence)
     assert redaction.text == sentence
     assert redaction.counts == {}
