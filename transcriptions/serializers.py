@@ -74,7 +74,8 @@ def redact_pii_field() -> serializers.BooleanField:
         help_text="Take personal data out of the transcript before it is stored: its text, segments and words, and "
         "so every download, export and webhook. Identifiers are checked (Aadhaar's Verhoeff digit, Luhn for cards, "
         "PAN, GSTIN, phone numbers as libphonenumber judges them, India first) and found written or spoken "
-        '("nine eight four five ...", "rahul at gmail dot com"); ordinary numbers, amounts and dates stay.',
+        '("nine eight four five ...", "नौ आठ चार पाँच ...", "nau aath chaar ...", "rahul at gmail dot com"); '
+        "ordinary numbers, amounts and dates stay.",
     )
 
 
