@@ -73,15 +73,15 @@ def test_a_session_without_client_events_is_closed_after_the_idle_time(server):
     key = api_key_create(user=user, name="live").key
 
     async def scenario():
+        began = time.monotonic()  # before the last client event (session.update), whatever the load
         ws, _, _ = await start(server, key)
-        began = time.monotonic()
         events = await all_events(ws, timeout=30)
         return events, time.monotonic() - began
 
     events, waited = asyncio.run(scenario())
 
     assert [(event["type"], event["error"]["code"]) for event in events] == [("error", "idle_timeout")]
-    assert 2.5 <= waited <= 10
+    assert 3 <= waited <= 15
     assert completed_session(user).billable_minutes == Decimal("0.00")
     assert wallet_audit().mismatches == []
 
