@@ -165,7 +165,11 @@ def live_session_heartbeat(*, transcription_id: UUID) -> bool:
 
 
 def live_session_record(
-    *, transcription_id: UUID, segments: list[Segment], billed_seconds: Decimal, redactions: dict[str, int] | None
+    *,
+    transcription_id: UUID,
+    segments: list[Segment],
+    billed_seconds: Decimal,
+    redactions: dict[str, int] | None = None,
 ) -> None:
     """Keep an utterance's text in the record as it is transcribed, with the audio paid for so far
     (and, in a session that redacts, the identifiers found so far), so that what a crash leaves is
