@@ -171,8 +171,8 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             except DomainError as exc:
                 code = "model_not_found" if exc.code == "unsupported_model" else exc.code
                 param = {"model_not_found": "model", "unsupported_language": "language"}.get(code)
-                if param is None:  # unsupported_option
-                    param = "prompt" if "prompt" in exc.detail else "redact_pii"
+                if param is None:  # unsupported_option: the prompt's, or else the redaction's
+                    param = exc.extra.get("param", "redact_pii")
                 raise protocol.ProtocolError(
                     code, exc.detail, param=f"session.audio.input.transcription.{param}", event_id=event.get("event_id")
                 ) from exc

@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -20,6 +21,7 @@ from tests.factories import (
     UserFactory,
     WebhookEventFactory,
 )
+from tests.production.faults import CuttableProxy
 from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
 from transcriptions.models import wallet_subject
 from wallet.models import AuditRun
@@ -149,3 +151,14 @@ def customer(db) -> User:
     AccessFailureLog.objects.create(**attempt, locked_out=True)
     AccessLog.objects.create(**attempt)
     return user
+
+
+@pytest.fixture
+def database_proxy():
+    """A TCP proxy in front of MariaDB that a test can cut and restore (MariaDB only)."""
+    if connection.vendor != "mysql":
+        pytest.skip("only MySQL/MariaDB is reached over the network; SQLite is a local file")
+    db = connection.settings_dict
+    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306))
+    yield proxy
+    proxy.close()

@@ -132,13 +132,13 @@ def live_session_configure(
 ) -> tuple[str, str]:
     """The session's settings changed (`session.update`): its record names the engine now used,
     which is returned as (engine, model), and the redaction asked for (as a job's). Raises
-    `UnsupportedModel`, `UnsupportedLanguage`, `UnsupportedOption` (a prompt for a model that takes
-    none, an unknown redaction policy or substitution)."""
+    `UnsupportedModel`, `UnsupportedLanguage`, `UnsupportedOption` (a prompt too long or for a model
+    that takes none, with `param="prompt"` in its `extra`; an unknown redaction policy or substitution)."""
     engine = live_session_engine(model=model, language=language)
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise UnsupportedOption(f"A prompt has at most {MAX_PROMPT_CHARS} characters.")
+        raise UnsupportedOption(f"A prompt has at most {MAX_PROMPT_CHARS} characters.", param="prompt")
     if prompt and not engine.takes_vocabulary:
-        raise UnsupportedOption(f"The model {engine.model} takes no prompt.")
+        raise UnsupportedOption(f"The model {engine.model} takes no prompt.", param="prompt")
     _check_redaction(redact_pii=redact_pii, policies=redact_pii_policies, substitution=redact_pii_sub)
     Transcription.objects.filter(pk=transcription_id, status=Status.PROCESSING).update(
         engine=engine.name,

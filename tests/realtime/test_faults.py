@@ -13,7 +13,6 @@ import pytest
 import requests
 import websockets
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.services import api_key_create
@@ -32,16 +31,6 @@ from wallet.services import billable_minutes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 COMPLETED = "conversation.item.input_audio_transcription.completed"
-
-
-@pytest.fixture
-def database_proxy():
-    if connection.vendor != "mysql":
-        pytest.skip("only MySQL/MariaDB is reached over the network; SQLite is a local file")
-    db = connection.settings_dict
-    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306))
-    yield proxy
-    proxy.close()
 
 
 @pytest.mark.mysql

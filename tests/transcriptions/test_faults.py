@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from tests.production.faults import CuttableProxy
@@ -184,16 +183,6 @@ def test_a_job_whose_worker_dies_on_every_run_fails_with_nothing_held(
     assert not Transaction.objects.filter(subject_id=job.pk).exists()
     assert Hold.objects.get(subject_id=job.pk).status == Hold.Status.RELEASED
     assert_nothing_held(user)
-
-
-@pytest.fixture
-def database_proxy():
-    if connection.vendor != "mysql":
-        pytest.skip("only MySQL/MariaDB is reached over the network; SQLite is a local file")
-    db = connection.settings_dict
-    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306))
-    yield proxy
-    proxy.close()
 
 
 @pytest.mark.parametrize("when", ["before the worker takes the job", "while the engine runs"])
