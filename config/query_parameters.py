@@ -1,6 +1,7 @@
 """The query parameters the server accepts are the ones the OpenAPI schema declares."""
 
 import re
+import threading
 from functools import cache
 
 from django.http import JsonResponse
@@ -36,9 +37,16 @@ def _declared_query_parameters(method: str, path: str) -> frozenset[str] | None:
     return None
 
 
+_schema_lock = threading.Lock()
+
+
 @cache
 def _paths() -> list[tuple[re.Pattern, dict[str, frozenset[str]]]]:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    # One thread builds it: `cache` lets several threads of a worker run this at once on their
+    # first requests, and drf-spectacular's loading of its extensions is not safe to run twice at
+    # once (a thread saw another's half-loaded extension and answered 500).
+    with _schema_lock:
+        schema = SchemaGenerator().get_schema(request=None, public=True)
     return [
         (
             re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
