@@ -38,13 +38,27 @@ class ServiceUnavailable(DomainError):
     default_detail = "The service is briefly unavailable. Please try again shortly."
 
 
-def _flatten(detail) -> dict[str, list[str]]:
+def flatten_errors(detail, name: str = "") -> dict[str, list]:
+    """A validation error's messages (or its `get_codes()`) by field, nested ones under dotted names:
+    `expires_after.seconds`, `items[2].name`, as OpenAI names parameters. A nested serializer's own
+    non-field errors go under its name."""
     if isinstance(detail, dict):
-        return {
-            field: [str(item) for item in (value if isinstance(value, list) else [value])]
-            for field, value in detail.items()
-        }
-    return {"non_field_errors": [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
+        flat: dict[str, list] = {}
+        for key, value in detail.items():
+            if key == "non_field_errors" and name:
+                inner = name
+            elif isinstance(key, int):  # a list field's item; a form's `tags[]` has it as `tags[1]`
+                inner = f"{name.removesuffix('[]')}[{key}]"
+            else:
+                inner = f"{name}.{key}" if name else str(key)
+            flat.update(flatten_errors(value, inner))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):  # a many=True serializer: one entry per item, {} where valid
+            flat.update(flatten_errors(item, f"{name.removesuffix('[]')}[{index}]"))
+        return flat
+    return {name or "non_field_errors": detail if isinstance(detail, list) else [detail]}
 
 
 def _not_found_detail(context) -> str:
@@ -82,7 +96,7 @@ def api_exception_handler(exc, context):
         return None  # Unexpected: Django logs it and answers a plain 500 without a trace.
 
     if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
+        errors = {field: [str(item) for item in items] for field, items in flatten_errors(exc.detail).items()}
         non_field = errors.get("non_field_errors")
         response.data = {
             "detail": non_field[0] if non_field is not None and len(errors) == 1 else "Invalid input.",

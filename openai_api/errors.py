@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from config.exceptions import DomainError, api_exception_handler
+from config.exceptions import DomainError, api_exception_handler, flatten_errors
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +120,9 @@ def openai_exception_handler(exc: Exception, context: dict) -> Response:
 def _field_code(exc: Exception, param: str | None) -> str:
     """OpenAI's code for the first problem of a parameter: `missing_required_parameter`, or the
     code our validation gave (`unsupported_parameter`, `unsupported_value`, `invalid_value`)."""
-    codes = exc.get_codes() if isinstance(exc, exceptions.ValidationError) else None
-    if isinstance(codes, dict) and param in codes:
-        first = codes[param]
-        while isinstance(first, list | dict):  # a list field's codes come nested
-            first = first[0] if isinstance(first, list) else next(iter(first.values()))
-        code = str(first)
-        return code if code in OWN_FIELD_CODES else FIELD_CODES.get(code, "invalid_value")
+    if isinstance(exc, exceptions.ValidationError) and param is not None:
+        codes = flatten_errors(exc.get_codes()).get(param)
+        if codes:
+            code = str(codes[0])
+            return code if code in OWN_FIELD_CODES else FIELD_CODES.get(code, "invalid_value")
     return "invalid_value"

@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path
 from openapi_spec_validator import validate
+from rest_framework import serializers
 
 from config import urls as project_urls
+from config.exceptions import flatten_errors
 
 
 def test_health_answers_without_database():
@@ -153,3 +155,30 @@ def test_local_settings_let_an_spa_dev_server_call_the_api_when_debug_is_on():
     assert origins() == "['http://localhost:5173', 'http://localhost:3000']"
     assert origins(DEBUG="false") == "[]"
     assert origins(CORS_ALLOWED_ORIGINS="https://app.example.com") == "['https://app.example.com']"
+
+
+def test_nested_validation_errors_are_named_by_dotted_paths_with_plain_messages():
+    class Window(serializers.Serializer):
+        seconds = serializers.IntegerField(min_value=10)
+
+        def validate(self, attrs):
+            raise serializers.ValidationError("The window is refused as a whole.")
+
+    class Body(serializers.Serializer):
+        window = Window()
+        windows = Window(many=True)
+        tags = serializers.ListField(child=serializers.CharField(max_length=2))
+
+    body = Body(data={"window": {"seconds": 5}, "windows": [{"seconds": 20}, {"seconds": 1}], "tags": ["a", "abc"]})
+    assert not body.is_valid()
+
+    assert {
+        field: [str(message) for message in messages] for field, messages in flatten_errors(body.errors).items()
+    } == {
+        "window.seconds": ["Ensure this value is greater than or equal to 10."],
+        "windows[0]": ["The window is refused as a whole."],
+        "windows[1].seconds": ["Ensure this value is greater than or equal to 10."],
+        "tags[1]": ["Ensure this field has no more than 2 characters."],
+    }
+    assert flatten_errors(serializers.ValidationError(body.errors).get_codes())["window.seconds"] == ["min_value"]
+    assert flatten_errors(serializers.ValidationError("Whole body.").detail) == {"non_field_errors": ["Whole body."]}

@@ -43,7 +43,10 @@ def test_a_life_outside_10_to_60_seconds_is_refused(user):
     answer = client_for(user).post(URL, {"expires_after": {"seconds": 3600}}, format="json")
 
     assert answer.status_code == 400
-    assert answer.json()["error"]["param"] == "expires_after"
+    assert answer.json()["error"]["param"] == "expires_after.seconds"
+    assert answer.json()["error"]["message"] == (
+        "expires_after.seconds: Ensure this value is less than or equal to 60."
+    )
 
 
 def test_a_secret_opens_at_most_one_session_and_not_after_it_expires(user):
