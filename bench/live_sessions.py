@@ -12,12 +12,12 @@ silence ends a turn). Sessions start 0.4 s apart.
 - WER of all the sessions' transcripts against the reference text.
 - the server's RSS after a warm-up session (the model loaded), and its peak during each run: the
   memory per extra session is (peak with N sessions - peak with 1) / (N - 1).
-- goal (issue 26): p50 <= 1.0 s and p95 <= 2.0 s for one session; a process carries N sessions
+- goal: p50 <= 1.0 s and p95 <= 2.0 s for one session; a process carries N sessions
   while p95 stays under 2 s.
 
 - the same single session on a smaller model (`--smaller-model`, default tiny.en), a server of its own.
 
-    .venv/bin/python -m bench.live_sessions [--sessions 1,2,3] [--server uvicorn|runserver] [--smaller-model tiny.en]
+    .venv/bin/python -m bench.live_sessions [--sessions 1,4,8] [--server uvicorn|runserver] [--smaller-model tiny.en]
 """
 
 import argparse
@@ -262,7 +262,7 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="1,2,3")
+    parser.add_argument("--sessions", default="1,4,8,12,16")
     parser.add_argument("--server", choices=["uvicorn", "runserver"], default="uvicorn")
     parser.add_argument("--smaller-model", default="tiny.en", help="also one session on this model ('' for none)")
     args = parser.parse_args()

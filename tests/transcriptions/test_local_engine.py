@@ -11,6 +11,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from faster_whisper import WhisperModel
+from faster_whisper.audio import decode_audio
 
 from tests.speech import (
     GREETINGS,
@@ -21,6 +23,7 @@ from tests.speech import (
     errors_per_utterance,
     espeak,
     joined,
+    librivox,
     normalise,
     speak,
     terms_heard,
@@ -71,6 +74,27 @@ def test_transcribes_human_speech_with_few_errors(settings, librivox_wav):
     assert len(result.segments) >= 3  # a phrase a cue, not one block
     assert progress == sorted(progress)
     assert progress[-1] == 1.0
+
+
+def test_an_utterance_is_encoded_with_4_s_of_padding_not_whispers_30_s(monkeypatch):
+    """The live path's speed: encoding is most of an utterance's time. A file's windows keep 30 s."""
+    encoded: list[int] = []
+    encode = WhisperModel.encode
+    monkeypatch.setattr(
+        WhisperModel, "encode", lambda self, features: encoded.append(features.shape[-1]) or encode(self, features)
+    )
+    engine = get_engine(name="local")
+    utterance = librivox()[1]
+    samples = decode_audio(str(utterance.path))
+
+    result = engine.transcribe_utterance(samples=samples, language="en")
+
+    assert word_error_rate(utterance.text, result.text) == 0, result.text
+    spoken_frames = len(samples) // 160  # Whisper's features: one frame per 10 ms
+    assert encoded and all(frames <= spoken_frames + 402 and frames % 2 == 0 for frames in encoded)
+    encoded.clear()
+    transcribe(engine, utterance.path, "en", words=False)
+    assert encoded == [3000]
 
 
 def test_words_only_when_asked(librivox_wav):
