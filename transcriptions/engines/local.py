@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import numpy as np
 from django.conf import settings
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from transcriptions.engines import media
 from transcriptions.engines.base import (
@@ -61,6 +62,10 @@ FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 # segment of music or noise does not decide alone.
 LANGUAGE_DETECTION_SEGMENTS = 4
 LANGUAGE_DETECTION_THRESHOLD = 0.5
+# Whisper's window, and the speech it is given to read in one (`_speech_clips`): a longer stretch of
+# speech without a pause is cut at its last short pause before 30 s (Silero's own rule).
+CLIP_SECONDS = 30.0
+SPEECH = VadOptions(max_speech_duration_s=CLIP_SECONDS)
 # A live utterance is encoded with this much of the padding after it (4 s), not padded to
 # Whisper's 30 s: encoding is most of the time an utterance takes, and it falls from about 1.0 s
 # to 0.3 s. With no padding kept Whisper loops; with 1 s it mishears more. With 4 s, five LibriVox
@@ -286,15 +291,20 @@ class LocalEngine:
             # (`python -m bench.offline_engine --only languages`).
             hotwords = vocabulary_prompt(keywords=keywords, prompt=prompt) or None
             for window in windows:
+                samples = media.read_samples(decoded, window)
+                clips = _speech_clips(samples)
+                if not clips:  # nobody speaks: Whisper would invent words
+                    on_progress(window.end / decoded.duration)
+                    continue
                 pieces, info = model.transcribe(
-                    media.read_samples(decoded, window),
+                    samples,
                     language=language or (detected[0] if detected else None),
                     language_detection_segments=LANGUAGE_DETECTION_SEGMENTS,
                     language_detection_threshold=LANGUAGE_DETECTION_THRESHOLD,
                     task=task,
                     hotwords=hotwords,
                     beam_size=self.beam_size,
-                    vad_filter=True,
+                    clip_timestamps=clips,
                     word_timestamps=words,
                     # Each 30 s inside a window starts afresh too. Prompted with the text decoded
                     # before it (faster-whisper's default), where the speech says again what that
@@ -306,13 +316,17 @@ class LocalEngine:
                     # (`python -m bench.offline_engine`).
                     condition_on_previous_text=False,
                 )
-                if language is None and detected is None and info.duration_after_vad > 0:
+                if language is None and detected is None:
                     detected = (info.language, float(info.language_probability))
                     _check_language(detected, min_language_probability)
                 for piece in pieces:  # a generator: each segment arrives as it is decoded
                     text = piece.text.strip()
                     if text:
-                        segments.append(_segment(piece, text=text).shifted(window.start))
+                        # Whisper may time a clip's last segment into the quiet after it, past
+                        # where the next clip starts: it ends with its clip.
+                        clip_end = next((end for end in clips[1::2] if end > piece.start), piece.end)
+                        segment = _segment(piece, text=text)
+                        segments.append(replace(segment, end=min(segment.end, clip_end)).shifted(window.start))
                         if on_segment is not None:
                             on_segment(segments[-1])
                     on_progress(min((window.start + piece.end) / decoded.duration, 1.0))
@@ -360,6 +374,23 @@ def _check_language(detected: tuple[str, float], min_probability: float | None) 
             f"The language was detected as {language!r} with a probability of {probability:.2f}, "
             f"under the {min_probability:.2f} asked for."
         )
+
+
+def _speech_clips(samples: np.ndarray) -> list[float]:
+    """Where Whisper reads a window: its speech, found by voice activity detection, grouped into
+    clips of at most Whisper's 30 s that start and end in pauses, as [start, end, start, end, ...]
+    seconds. faster-whisper's own `vad_filter` joins the speech end to end and reads it 30 s at a
+    time, so a cut falls inside a sentence every 30 s and the word it splits is lost or doubled
+    ("more respectable than | was", "not an | an"): ten minutes of read speech, 2.2% word errors
+    against 1.4%, the model's own rate on the sentences one by one, with clips."""
+    clips: list[list[float]] = []
+    for chunk in get_speech_timestamps(samples, SPEECH):
+        start, end = chunk["start"] / media.SAMPLE_RATE, chunk["end"] / media.SAMPLE_RATE
+        if clips and end - clips[-1][0] <= CLIP_SECONDS:
+            clips[-1][1] = end
+        else:  # padded, a chunk cut at 30 s can reach back into the one before: never read twice
+            clips.append([max(start, clips[-1][1]) if clips else start, end])
+    return [edge for clip in clips for edge in clip]
 
 
 def _segment(piece: Any, *, text: str) -> Segment:
