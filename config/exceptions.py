@@ -39,26 +39,26 @@ class ServiceUnavailable(DomainError):
 
 
 def flatten_errors(detail, name: str = "") -> dict[str, list]:
-    """A validation error's messages (or its `get_codes()`) by field, nested ones under dotted names:
-    `expires_after.seconds`, `items[2].name`, as OpenAI names parameters. A nested serializer's own
-    non-field errors go under its name."""
+    """A validation error's messages (or its `get_codes()`) by field, a nested object's under dotted
+    names (`expires_after.seconds`, as OpenAI names parameters). A list's items stay under the
+    list's own name, as the request named it (`events`, a form's `timestamp_granularities[]`), and
+    a nested object's own non-field errors under the object's."""
+    flat: dict[str, list] = {}
     if isinstance(detail, dict):
-        flat: dict[str, list] = {}
         for key, value in detail.items():
-            if key == "non_field_errors" and name:
+            if isinstance(key, int) or (key == "non_field_errors" and name):  # an item of a list field, or the object
                 inner = name
-            elif isinstance(key, int):  # a list field's item; a form's `tags[]` has it as `tags[1]`
-                inner = f"{name.removesuffix('[]')}[{key}]"
             else:
                 inner = f"{name}.{key}" if name else str(key)
-            flat.update(flatten_errors(value, inner))
-        return flat
-    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        flat = {}
-        for index, item in enumerate(detail):  # a many=True serializer: one entry per item, {} where valid
-            flat.update(flatten_errors(item, f"{name.removesuffix('[]')}[{index}]"))
-        return flat
-    return {name or "non_field_errors": detail if isinstance(detail, list) else [detail]}
+            for field, errors in flatten_errors(value, inner).items():
+                flat.setdefault(field, []).extend(errors)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for item in detail:  # a many=True serializer: one entry per item, {} where valid
+            for field, errors in flatten_errors(item, name).items():
+                flat.setdefault(field, []).extend(errors)
+    else:
+        flat[name or "non_field_errors"] = detail if isinstance(detail, list) else [detail]
+    return flat
 
 
 def _not_found_detail(context) -> str:

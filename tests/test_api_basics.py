@@ -157,7 +157,7 @@ def test_local_settings_let_an_spa_dev_server_call_the_api_when_debug_is_on():
     assert origins(CORS_ALLOWED_ORIGINS="https://app.example.com") == "['https://app.example.com']"
 
 
-def test_nested_validation_errors_are_named_by_dotted_paths_with_plain_messages():
+def test_nested_validation_errors_are_named_by_dotted_paths_and_list_items_by_their_list():
     class Window(serializers.Serializer):
         seconds = serializers.IntegerField(min_value=10)
 
@@ -176,9 +176,9 @@ def test_nested_validation_errors_are_named_by_dotted_paths_with_plain_messages(
         field: [str(message) for message in messages] for field, messages in flatten_errors(body.errors).items()
     } == {
         "window.seconds": ["Ensure this value is greater than or equal to 10."],
-        "windows[0]": ["The window is refused as a whole."],
-        "windows[1].seconds": ["Ensure this value is greater than or equal to 10."],
-        "tags[1]": ["Ensure this field has no more than 2 characters."],
+        "windows": ["The window is refused as a whole."],
+        "windows.seconds": ["Ensure this value is greater than or equal to 10."],
+        "tags": ["Ensure this field has no more than 2 characters."],
     }
     assert flatten_errors(serializers.ValidationError(body.errors).get_codes())["window.seconds"] == ["min_value"]
     assert flatten_errors(serializers.ValidationError("Whole body.").detail) == {"non_field_errors": ["Whole body."]}

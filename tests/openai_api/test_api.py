@@ -181,7 +181,7 @@ def test_a_query_parameter_is_refused_by_name(api_client):
         (
             {"model": "whisper-1", "timestamp_granularities[]": ["hour"], "response_format": "verbose_json"},
             True,
-            "timestamp_granularities[0]",
+            "timestamp_granularities[]",
             "invalid_value",
         ),
         ({"model": "whisper-1", "stream": "true", "response_format": "srt"}, True, "stream", "unsupported_value"),
