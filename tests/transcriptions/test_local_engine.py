@@ -97,6 +97,17 @@ def test_an_utterance_is_encoded_with_4_s_of_padding_not_whispers_30_s(monkeypat
     assert encoded == [3000]
 
 
+def test_an_utterance_over_30_s_committed_by_hand_is_read_whole_in_clips(audio_dir):
+    read = joined(audio_dir / "librivox-twice.wav", repeat=2, pause_seconds=1.2)
+
+    result = get_engine(name="local").transcribe_utterance(samples=decode_audio(str(read.path)), language="en")
+
+    assert not utterances_dropped_or_doubled(read.parts, result.text), result.text
+    assert word_error_rate(read.text, result.text) <= 0.03, result.text
+    assert result.segments and all(a.end <= b.start for a, b in pairwise(result.segments))
+    assert result.segments[-1].end > 55
+
+
 def test_words_only_when_asked(librivox_wav):
     result, _ = transcribe(get_engine(name="local"), librivox_wav.path, words=False)
 

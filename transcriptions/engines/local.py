@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -322,11 +322,7 @@ class LocalEngine:
                 for piece in pieces:  # a generator: each segment arrives as it is decoded
                     text = piece.text.strip()
                     if text:
-                        # Whisper may time a clip's last segment into the quiet after it, past
-                        # where the next clip starts: it ends with its clip.
-                        clip_end = next((end for end in clips[1::2] if end > piece.start), piece.end)
-                        segment = _segment(piece, text=text)
-                        segments.append(replace(segment, end=min(segment.end, clip_end)).shifted(window.start))
+                        segments.append(_segment(piece, text=text, clips=clips).shifted(window.start))
                         if on_segment is not None:
                             on_segment(segments[-1])
                     on_progress(min((window.start + piece.end) / decoded.duration, 1.0))
@@ -341,10 +337,14 @@ class LocalEngine:
         )
 
     def transcribe_utterance(self, *, samples: np.ndarray, language: str | None, prompt: str = "") -> EngineResult:
-        """Straight to the model: no file, no ffmpeg, no windows. Voice activity detection stays
-        on, for an utterance committed by hand may hold long silences, where Whisper invents words."""
+        """Straight to the model: no file, no ffmpeg, no windows. Read in clips as a file's window
+        is: an utterance committed by hand may hold long silences, where Whisper invents words, and
+        run past 30 s."""
         if not self.supports_language(language or ""):
             raise EngineRejected(f"The offline engine ({self.model}) does not know this language.")
+        clips = _speech_clips(samples)
+        if not clips:
+            return EngineResult(text="", segments=[], language="", language_probability=None)
         model = _shared_model(self.weights, self.threads)
         encoding_utterance = _encoding_utterance.set(True)
         try:
@@ -353,10 +353,10 @@ class LocalEngine:
                 language=language,
                 hotwords=vocabulary_prompt(keywords=(), prompt=prompt) or None,
                 beam_size=self.beam_size,
-                vad_filter=True,
+                clip_timestamps=clips,
                 condition_on_previous_text=False,
             )
-            segments = [_segment(piece, text=text) for piece in pieces if (text := piece.text.strip())]
+            segments = [_segment(piece, text=text, clips=clips) for piece in pieces if (text := piece.text.strip())]
         finally:
             _encoding_utterance.reset(encoding_utterance)
         return EngineResult(
@@ -393,10 +393,12 @@ def _speech_clips(samples: np.ndarray) -> list[float]:
     return [edge for clip in clips for edge in clip]
 
 
-def _segment(piece: Any, *, text: str) -> Segment:
-    """A faster_whisper segment (numpy floats) as ours, on the window's clock."""
+def _segment(piece: Any, *, text: str, clips: list[float]) -> Segment:
+    """A faster_whisper segment (numpy floats) as ours, on the window's clock, ending with its clip:
+    Whisper may time a clip's last segment into the quiet after it, past where the next one starts."""
     words = tuple(
         Word(start=float(w.start), end=float(w.end), word=w.word.strip(), probability=float(w.probability))
         for w in piece.words or ()
     )
-    return Segment(start=float(piece.start), end=float(piece.end), text=text, words=words)
+    clip_end = next((end for end in clips[1::2] if end > piece.start), piece.end)
+    return Segment(start=float(piece.start), end=float(min(piece.end, clip_end)), text=text, words=words)
