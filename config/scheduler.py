@@ -7,6 +7,7 @@ import time
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,14 @@ class InProcessBeat(threading.Thread):
 
     def __init__(self, schedule: dict[str, dict]) -> None:
         super().__init__(name="in-process-beat", daemon=True)
+        # A worker imports every app's tasks module when it starts; a web process imports only those
+        # its code reaches, so the others' tasks (the retention purge, the ledger audit) would be
+        # unknown here. An unknown name fails now, not at every run.
+        current_app.loader.import_default_modules()
         self.entries = {name: (entry["task"], float(entry["schedule"])) for name, entry in schedule.items()}
+        unknown = [task for task, _ in self.entries.values() if task not in current_app.tasks]
+        if unknown:
+            raise ImproperlyConfigured(f"CELERY_BEAT_SCHEDULE names tasks that do not exist: {', '.join(unknown)}")
         self.stopped = threading.Event()
 
     def run(self) -> None:

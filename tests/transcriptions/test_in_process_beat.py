@@ -1,9 +1,14 @@
 """The embedded default has no beat: the web process runs the schedule (the reaper) itself."""
 
+import json
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from config import scheduler
@@ -101,3 +106,35 @@ def test_a_job_whose_web_process_died_mid_run_runs_again_once_the_schedule_start
         beat.stop()
 
     assert (job.status, job.requeues) == ("completed", 1)
+
+
+RESOLVE_SCHEDULE = """
+import json
+from celery import current_app
+from django.conf import settings
+from config.scheduler import InProcessBeat
+beat = InProcessBeat(settings.CELERY_BEAT_SCHEDULE)
+print(json.dumps(sorted(task for task, _ in beat.entries.values() if task in current_app.tasks)))
+"""
+
+
+def test_every_scheduled_task_is_known_to_a_fresh_web_process():
+    """A web process imports only the tasks modules its own code reaches: the schedule must not
+    depend on which those are (the retention purge and the ledger audit were once unknown there)."""
+    resolved = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", RESOLVE_SCHEDULE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert json.loads(resolved.stdout.splitlines()[-1]) == sorted(
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    )
+
+
+def test_a_schedule_naming_an_unknown_task_fails_at_start():
+    with pytest.raises(ImproperlyConfigured, match=r"audio\.purge_everything"):
+        scheduler.InProcessBeat({"purge": {"task": "audio.purge_everything", "schedule": 1}})
