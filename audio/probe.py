@@ -207,10 +207,12 @@ def _stream_end(container: Container, path: str | Path, *, start: Decimal) -> De
     """Where the last audio packet at or after `start` ends, by demuxing (not decoding) the packets.
     Raises UnsupportedFormat when there is no audio stream.
 
-    Reads at most a few seconds past `start` (or, from the beginning, a little more than the longest
+    Reads up to a few seconds past `start` (or, from the beginning, a little more than the longest
     allowed recording), so a file holding far more than its header announces is not read to its end.
+    That end is absolute: a seek lands on the packet or block before `start` (WebM's come every 5 s),
+    and an end relative to where it landed could stop short of the last packet.
     """
-    interval = f"{start}%+{2 * TAIL_SECONDS}" if start > 0 else f"%+{settings.MAX_AUDIO_MINUTES * 60 + 60}"
+    interval = f"{start}%{start + 2 * TAIL_SECONDS}" if start > 0 else f"%+{settings.MAX_AUDIO_MINUTES * 60 + 60}"
     output = _ffprobe(
         container,
         path,

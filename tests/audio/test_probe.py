@@ -20,6 +20,17 @@ def test_each_supported_format_is_identified_and_measured(samples, ext, expected
     assert abs(probe.duration_seconds - 1) <= TOLERANCE
 
 
+@pytest.mark.parametrize(("ext", "expected_format"), SUPPORTED_FORMATS)
+@pytest.mark.parametrize("seconds", [7.5, 12.5, 32.2])
+def test_the_end_is_found_wherever_a_seek_before_it_lands(samples, ext, expected_format, seconds):
+    """The end is checked by seeking a little before it; WebM seeks to the block before (every 5 s
+    from ffmpeg), so a window measured from where the seek landed fell short of the end."""
+    probe = probe_audio(samples.tone(seconds, ext))
+
+    assert probe.format == expected_format
+    assert abs(probe.duration_seconds - Decimal(str(seconds))) <= TOLERANCE
+
+
 @pytest.mark.parametrize("seconds", [120, 3599, 3601])
 def test_long_mp3_durations_come_from_the_header_within_a_tenth_of_a_second(samples, seconds):
     probe = probe_audio(samples.tone(seconds))
