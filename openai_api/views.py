@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterator
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 from accounts.authentication import signed_in_user
 from accounts.models import User
 from audio.models import AudioFile
-from audio.services import audio_file_create, audio_file_delete
+from audio.services import audio_file_create, audio_file_delete, display_filename
 from audio.upload_handlers import AudioUploadHandler
 from config.exceptions import DomainError
 from config.schema import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_parameter
@@ -115,7 +116,7 @@ JOB_ERRORS = {
     413: OpenApiResponse(description="`file_too_large`: over `MAX_UPLOAD_MB`; nothing stored"),
     422: OpenApiResponse(
         description="`transcription_rejected`: the engine refused this audio (nothing charged); "
-        "`idempotency_key_reused`"
+        "`idempotency_key_reused`: the key was used for another file, the other endpoint or on /api/"
     ),
     429: OpenApiResponse(
         description="`insufficient_quota` (type `insufficient_quota`, header `x-should-retry: false`): "
@@ -193,8 +194,8 @@ class TranscriptionView(ScopedThrottleMixin, OpenAIView):
         job = transcription_by_idempotency_key(user=user, key=key) if key else None
         if job is None:
             job = _transcribe(user=user, model=model, options=options, task=task, idempotency_key=key)
-        elif job.source != Transcription.Source.OPENAI:
-            raise IdempotencyKeyReused("This Idempotency-Key was already used for a request to /api/.")
+        else:
+            _check_sent_again(job, upload=options["file"], task=task)
         if options.get("stream") and job.status != Transcription.Status.FAILED:  # one that failed is an error
             response: HttpResponseBase = StreamingHttpResponse(_event_stream(job), content_type=sse.CONTENT_TYPE)
             response["Cache-Control"] = "no-cache"
@@ -281,8 +282,9 @@ def _transcribe(
     except IdempotencyKeyReused:  # a request with the same key made its job while this one uploaded
         _discard(audio_file)
         first = transcription_by_idempotency_key(user=user, key=idempotency_key or "")
-        if first is None or first.source != Transcription.Source.OPENAI:
+        if first is None:
             raise
+        _check_sent_again(first, upload=upload, task=task)
         return first
     except UnsupportedOption as exc:
         _discard(audio_file)
@@ -294,6 +296,18 @@ def _transcribe(
     if not created:
         _discard(audio_file)
     return job
+
+
+def _check_sent_again(first: Transcription, *, upload: UploadedFile, task: str) -> None:
+    """A request sent again with its Idempotency-Key (a retry) carries its file again. The key's
+    first job answers it only if that job was made here, for the same task, from a file of the same
+    name and size; anything else is `IdempotencyKeyReused`, never the first job's answer to another
+    file, as `/api/` refuses a key reused for another audio file."""
+    if first.source != Transcription.Source.OPENAI:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for a request to /api/.")
+    size = first.audio_file.size_bytes if first.audio_file else upload.size  # a deleted file: its name alone
+    if (first.task, first.audio_filename, size) != (task, display_filename(upload.name or ""), upload.size):
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for another file or another endpoint.")
 
 
 def _param_refused(options: dict) -> str:

@@ -1,6 +1,7 @@
 """`/v1` through Django's test client: parsing, refusals and their OpenAI-shaped errors, and the
 waiting for a worker's job. The live-server tests with the official SDK are in test_sdk*.py."""
 
+import subprocess
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -349,6 +350,40 @@ def test_the_same_idempotency_key_answers_from_the_first_job(transcribe_request,
 
     assert first.status_code == again.status_code == 200
     assert again.content.decode() == first.json()["text"] + "\n"
+    assert Transcription.objects.filter(user=user).count() == AudioFile.objects.filter(user=user).count() == 1
+    assert len(fake_openai.requests) == 1
+
+
+@committing
+@pytest.mark.parametrize("sent_again", ["another file", "a translation"])
+def test_an_idempotency_key_sent_again_with_another_request_is_422(
+    sent_again,
+    transcribe_request,
+    api_client,
+    user,
+    speech_wav,
+    tmp_path,
+    fake_openai,
+    django_capture_on_commit_callbacks,
+):
+    first = transcribe_request(speech_wav, model="whisper-1", headers={"Idempotency-Key": "retry-2"})
+    if sent_again == "another file":
+        other = tmp_path / speech_wav.name  # the same name, one second shorter
+        subprocess.run(["ffmpeg", "-v", "error", "-i", speech_wav, "-t", "1", other], check=True)
+        again = transcribe_request(other, model="whisper-1", headers={"Idempotency-Key": "retry-2"})
+    else:
+        with speech_wav.open("rb") as audio, django_capture_on_commit_callbacks(execute=True):
+            again = api_client.post(
+                "/v1/audio/translations",
+                {"file": audio, "model": "whisper-1"},
+                format="multipart",
+                headers={"Idempotency-Key": "retry-2"},
+            )
+
+    assert first.status_code == 200
+    assert again.status_code == 422
+    assert openai_error(again)["code"] == "idempotency_key_reused"
+    assert "X-Transcription-Id" not in again
     assert Transcription.objects.filter(user=user).count() == AudioFile.objects.filter(user=user).count() == 1
     assert len(fake_openai.requests) == 1
 
