@@ -7,6 +7,9 @@ from transcriptions.models import Transcription
 
 class TranscriptionFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Transcription.Status.choices)
+    source = django_filters.ChoiceFilter(
+        choices=Transcription.Source.choices, label="The way it was asked for: `api`, `openai` (/v1) or `realtime`."
+    )
     created_after = django_filters.DateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601 date or date-time)."
     )
@@ -20,7 +23,7 @@ class TranscriptionFilter(StrictFilterSet):
 
     class Meta:
         model = Transcription
-        fields = ["status"]
+        fields = ["status", "source"]
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

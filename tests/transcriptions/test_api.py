@@ -510,12 +510,14 @@ def test_list_filters_by_status_dates_and_words_and_orders(api_client, user):
     old = completed(user, audio_filename="board meeting.mp3", text="budget approved", amount=Decimal("3.00"))
     Transcription.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=10))
     new = completed(user, audio_filename="standup.mp3", text="nothing about money", amount=Decimal("1.00"))
-    failed = completed(user, status="failed", text="", audio_filename="broken.mp3")
+    failed = completed(user, status="failed", text="", audio_filename="broken.mp3", source="openai")
 
     def ids(**params):
         return [item["id"] for item in api_client.get(URL, params).json()["results"]]
 
     assert ids(status="failed") == [str(failed.pk)]
+    assert ids(source="openai") == [str(failed.pk)]
+    assert ids(source="api") == [str(new.pk), str(old.pk)]
     assert ids(search="BUDGET") == [str(old.pk)]
     assert ids(search="standup") == [str(new.pk)]
     assert set(ids(created_after=(now - timedelta(days=1)).isoformat())) == {str(new.pk), str(failed.pk)}
@@ -524,7 +526,9 @@ def test_list_filters_by_status_dates_and_words_and_orders(api_client, user):
     assert ids(ordering="-amount", status="completed") == [str(old.pk), str(new.pk)]
 
 
-@pytest.mark.parametrize("params", [{"status": "done"}, {"created_after": "yesterday"}, {"ordering": "user"}])
+@pytest.mark.parametrize(
+    "params", [{"status": "done"}, {"source": "web"}, {"created_after": "yesterday"}, {"ordering": "user"}]
+)
 def test_list_with_an_invalid_filter_is_400(api_client, params):
     response = api_client.get(URL, params)
 
