@@ -103,7 +103,7 @@ def openai_exception_handler(exc: Exception, context: dict) -> Response:
         message = (
             "No API key was given: send `Authorization: Bearer <API key or access token>`."
             if isinstance(exc, exceptions.NotAuthenticated)
-            else f"Incorrect API key or access token provided ({message})."
+            else f"Incorrect API key or access token provided: {str(message).rstrip('.')}."
         )
     elif code == "insufficient_balance":
         response.status_code = status.HTTP_429_TOO_MANY_REQUESTS

@@ -217,9 +217,9 @@ def form_data(
     data: object, serializer_class: type[serializers.Serializer] = OpenAITranscriptionInputSerializer
 ) -> QueryDict:
     """The request's fields under the names `serializer_class` knows (`name[]` for lists, whichever
-    way they were sent). Raises `UnknownParameter` naming a field OpenAI's API does not have (or a
-    `chunking_strategy[...]` object, which is not served), and `ValidationError` for a single-valued
-    field sent twice."""
+    way they were sent). Raises `UnknownParameter` naming a field OpenAI's API does not have, and
+    `ValidationError` for a `chunking_strategy[...]` object (not served) or a single-valued field
+    sent twice."""
     if not isinstance(data, QueryDict):  # multipart is always parsed to one
         raise serializers.ValidationError("Send the request as multipart/form-data.")
     known = set(serializer_class().fields)
@@ -227,8 +227,8 @@ def form_data(
     for name, values in data.lists():
         key = f"{name}[]" if name in LIST_FIELDS else name
         if key.startswith("chunking_strategy["):
-            raise UnknownParameter(
-                'chunking_strategy: only "auto" is served; a server_vad object is not.', param="chunking_strategy"
+            raise serializers.ValidationError(
+                {"chunking_strategy": ['Only "auto" is served: a server_vad object is not.']}, code="unsupported_value"
             )
         if name in NOT_SERVED and serializer_class is OpenAITranscriptionInputSerializer:
             raise UnsupportedParameter(f"{name}: {NOT_SERVED[name]}", param=name)

@@ -165,7 +165,7 @@ def test_a_query_parameter_is_refused_by_name(api_client):
             {"model": "whisper-1", "chunking_strategy[type]": "server_vad"},
             True,
             "chunking_strategy",
-            "unknown_parameter",
+            "unsupported_value",
         ),
         (
             {"model": "whisper-1", "known_speaker_names[]": ["agent"]},
