@@ -8,7 +8,8 @@ and a change that rolls back leaves the cache as it was.
 
 The cache never decides anything about money: spending is checked under the wallet's row lock in
 the database. With the cache down, reads go to the database (django-redis ignores the errors);
-a copy outlives a failed bump by at most DETAILS_SECONDS.
+a copy outlives a failed bump by at most `WALLET_DETAILS_CACHE_SECONDS`, and nothing is cached
+when that is 0 (the default without Redis, whose per-process caches a bump cannot reach).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-DETAILS_SECONDS = 60
 UserId = UUID | str
 
 
@@ -36,6 +37,8 @@ def _keys(user_id: UserId) -> tuple[str, str]:
 
 def details_get(*, user_id: UserId) -> tuple[int, Any]:
     """`(current version, cached details or None)`, in one round trip."""
+    if not settings.WALLET_DETAILS_CACHE_SECONDS:
+        return 0, None
     version_key, details_key = _keys(user_id)
     found = cache.get_many([version_key, details_key])
     version = found.get(version_key, 0)
@@ -46,7 +49,8 @@ def details_get(*, user_id: UserId) -> tuple[int, Any]:
 
 
 def details_set(*, user_id: UserId, version: int, details: Any) -> None:
-    cache.set(_keys(user_id)[1], (version, details), DETAILS_SECONDS)
+    if settings.WALLET_DETAILS_CACHE_SECONDS:
+        cache.set(_keys(user_id)[1], (version, details), settings.WALLET_DETAILS_CACHE_SECONDS)
 
 
 def wallet_changed(*, user_id: UserId) -> None:

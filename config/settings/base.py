@@ -224,6 +224,11 @@ SIMPLE_JWT = {
 # reach of the revoking node), as each node reads it from the database again after this. Without
 # Redis the cache is each process's own, where another process's mark cannot reach: never cached.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5 if REDIS_URL else 0)
+# A wallet's details (balance, demo minutes, totals) are served from the cache this long (0: never),
+# while no change to the wallet has been made: each change bumps the wallet's version in the cache.
+# Without Redis the cache is each process's own, and a change made by another process (a command, a
+# second server) would not show: never cached.
+WALLET_DETAILS_CACHE_SECONDS = env.int("WALLET_DETAILS_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
 FACEBOOK_APP_ID = env("FACEBOOK_APP_ID", default="")

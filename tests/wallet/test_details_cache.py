@@ -9,8 +9,24 @@ from wallet.cache import details_get, details_set
 from wallet.selectors import _details_of, wallet_details, wallet_get
 from wallet.services import wallet_credit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("details_cached")]
 URL = "/api/wallet/details/"
+
+
+@pytest.fixture
+def details_cached(settings):
+    settings.WALLET_DETAILS_CACHE_SECONDS = 60  # as with Redis
+
+
+def test_without_a_shared_cache_a_change_made_by_another_process_shows_at_once(api_client, user, settings):
+    settings.WALLET_DETAILS_CACHE_SECONDS = 0  # the default without REDIS_URL
+    assert api_client.get(URL).json()["balance"] == "0.00"
+
+    # Another process credits the wallet: its bump after the commit reaches that process's own cache,
+    # never this one's (here the on-commit bump never runs).
+    wallet_credit(user=user, amount=Decimal("25.00"), payment_id="pay_elsewhere_1")
+
+    assert api_client.get(URL).json()["balance"] == "25.00"
 
 
 def test_repeated_reads_are_served_from_the_cache(api_client, django_assert_num_queries):
