@@ -253,3 +253,6 @@ def test_concurrent_uploads_and_transcriptions_beside_progress_writers_all_compl
     assert [(wallet["held"], wallet["demo_minutes_held"]) for wallet in wallets] == [("0.00", "0.00")] * USERS
     audit = manage(embedded_env, "audit_ledger")
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    # Nothing went wrong, so nothing is worth a warning (Celery once named a broker it never used).
+    warnings = [line for line in (tmp_path / "server.log").read_text().splitlines() if " WARNING " in line]
+    assert not warnings, warnings

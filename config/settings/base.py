@@ -179,6 +179,8 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Without a broker, jobs run in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:  # in-process runs still take a producer: from an in-memory broker, named in full
+    CELERY_BROKER_URL = "memory://localhost/"
 # The queue jobs go through: deployments (or test runs) that share one Redis keep apart by it.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 # Without a broker there is no beat either: the web process runs CELERY_BEAT_SCHEDULE itself.
