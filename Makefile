@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint lock worker beat system-packages prod-venv prod-check soak scale-check bench
+.PHONY: run test lint lock worker beat system-packages service-packages prod-venv prod-check soak scale-check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,15 @@ lock: $(VENV)/.installed-dev
 system-packages:
 	./scripts/install-system-packages.sh
 
+service-packages:
+	./scripts/install-system-packages.sh --service
+
 ## Set everything up and run the service on its embedded defaults (SQLite, local media, in-process jobs);
-## runserver is daphne's here: HTTP and the WebSockets of live sessions from one process.
-run: system-packages $(VENV)/.installed
+## runserver is daphne's here: HTTP and the WebSockets of live sessions from one process, on ADDRESS.
+ADDRESS ?= 127.0.0.1:8000
+run: service-packages $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver $(ADDRESS)
 
 ## Run the test suite (DATABASE_URL picks the database; SQLite by default), in PYTEST_WORKERS processes
 ## (pytest-xdist; each has its own test database; 0 runs it in this one).

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages the service and its tests use, if any is missing.
+# Installs the Debian/Ubuntu packages the service and its tests use, if any is missing; with
+# --service, only those the service itself needs (`make run`): Python's venv, what mysqlclient
+# builds with, and FFmpeg.
 set -euo pipefail
-packages=(python3-venv python3-dev build-essential pkg-config libmariadb-dev ffmpeg sox espeak-ng wrk pocketsphinx-testdata chromium nodejs)
+packages=(python3-venv python3-dev build-essential pkg-config libmariadb-dev ffmpeg)
 # The tests' Hindi speech: espeak-ng driving MBROLA's Hindi diphone voice (espeak-ng's own Hindi
 # voice is not heard as Hindi; tests/speech.py). Debian keeps MBROLA in contrib and its voices in
 # non-free, Ubuntu both in multiverse: they come from a source list of their own, used for them
 # alone, so the machine's own sources stay as they are.
-mbrola_packages=(mbrola mbrola-in1)
+mbrola_packages=()
+if [ "${1:-}" != --service ]; then
+  packages+=(sox espeak-ng wrk pocketsphinx-testdata chromium nodejs)
+  mbrola_packages=(mbrola mbrola-in1)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -17,7 +23,7 @@ for pkg in "${mbrola_packages[@]}"; do
 done
 # npm comes with NodeSource's nodejs, and as a package of its own with Debian's (the tests run the
 # official openai package for Node.js).
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ "${1:-}" = --service ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && [ ${#mbrola_missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
