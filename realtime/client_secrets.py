@@ -11,6 +11,8 @@ handshakes with the same secret only the one whose delete removed it gets in.
 import hashlib
 import secrets
 import time
+from typing import NamedTuple
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,30 +23,41 @@ from config.exceptions import ServiceUnavailable
 SECRET_PREFIX = "ek_"  # noqa: S105  (a prefix, not a secret)
 
 
+class Caller(NamedTuple):
+    """Who opens a live session, and the API key it came with (directly, or through a secret that
+    key asked for): a session ends when its key is revoked."""
+
+    user: User
+    api_key_id: UUID | None
+
+
 def _cache_key(value: str) -> str:
     return "realtime-secret:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def client_secret_issue(*, user: User, seconds: int) -> tuple[str, int]:
-    """A new secret of `user`, and when it expires (Unix seconds). Raises `ServiceUnavailable` when
-    the cache cannot keep it: a secret no handshake could redeem is not handed out."""
+def client_secret_issue(*, user: User, api_key_id: UUID | None, seconds: int) -> tuple[str, int]:
+    """A new secret of `user` (asked for with the API key `api_key_id`, if with one), and when it
+    expires (Unix seconds). Raises `ServiceUnavailable` when the cache cannot keep it: a secret no
+    handshake could redeem is not handed out."""
     value = SECRET_PREFIX + secrets.token_urlsafe(24)
     # `add` says whether it stored the key (a new random key always is), where `set` says nothing
     # on every backend, and the cache ignores its connection errors.
-    if not cache.add(_cache_key(value), str(user.pk), timeout=seconds):
+    if not cache.add(_cache_key(value), (str(user.pk), api_key_id and str(api_key_id)), timeout=seconds):
         raise ServiceUnavailable("Live sessions cannot be opened from a browser just now. Please try again shortly.")
     return value, int(time.time()) + seconds
 
 
-def client_secret_redeem(*, value: str) -> User | None:
-    """The user of a live, unused secret, which is used up; None for anything else."""
+def client_secret_redeem(*, value: str) -> Caller | None:
+    """Who a live, unused secret was issued to, and the secret is used up; None for anything else."""
     if not value.startswith(SECRET_PREFIX) or len(value) > 100:
         return None
     key = _cache_key(value)
-    user_id = cache.get(key)
-    if user_id is None or not cache.delete(key):
+    issued = cache.get(key)
+    if issued is None or not cache.delete(key):
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    user_id, api_key_id = issued
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return Caller(user, api_key_id and UUID(api_key_id)) if user is not None else None
 
 
 def client_secret_seconds() -> int:

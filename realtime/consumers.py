@@ -25,9 +25,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts.selectors import api_key_is_live
 from config.exceptions import DomainError
 from realtime import protocol
-from realtime.handshake import handshake_user, origin_allowed
+from realtime.handshake import handshake_caller, origin_allowed
 from realtime.pcm import ENGINE_RATE, InvalidAudio, Resampler, pcm16_decode
 from transcriptions.live import (
     LiveSession,
@@ -73,12 +74,13 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
             await self.close()
             return
         offered = self.scope.get("subprotocols") or []
-        user = await database_sync_to_async(handshake_user)(
+        caller = await database_sync_to_async(handshake_caller)(
             authorization=headers.get("authorization", ""), subprotocols=offered
         )
-        if user is None:
+        if caller is None:
             await self.close()
             return
+        user, self.api_key_id = caller
         await self.accept("realtime" if "realtime" in offered else None)
         self.ending = False
         self.closed = False
@@ -87,7 +89,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         except DomainError as exc:
             code = "insufficient_quota" if exc.code == "insufficient_balance" else exc.code
             await self._send(protocol.error_event(code, f"{exc.detail} The session cannot start."))
-            await self.close(code=1008)
+            await self.close(code=1000)  # as every end; daphne refuses 1008 and would send 1011
             self.closed = True
             return
         self.session_id = f"sess_{self.session.transcription_id.hex}"
@@ -395,11 +397,22 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
                 alive = await database_sync_to_async(live_session_heartbeat)(
                     transcription_id=self.session.transcription_id
                 )
+                # A revoked key is refused at once by every request; a session it opened ends at its next beat.
+                key_live = self.api_key_id is None or await database_sync_to_async(api_key_is_live)(
+                    api_key_id=self.api_key_id
+                )
             except Exception:  # the next beat tries again; the timeout spans several
                 logger.warning("Live session %s: heartbeat not recorded", self.session_id)
                 continue
             if not alive:
                 await self._end_with_error("session_expired", "This session was closed by the server.")
+                return
+            if not key_live:
+                await self._end_with_error(
+                    "invalid_api_key",
+                    "The API key this session was opened with was revoked: the session ends. What was sent "
+                    "before is transcribed and paid for.",
+                )
                 return
 
     async def _watch_idle(self) -> None:

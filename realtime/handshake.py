@@ -11,16 +11,17 @@ from accounts.authentication import CachedUserJWTAuthentication
 from accounts.exceptions import InvalidApiKey
 from accounts.models import API_KEY_PREFIX, User
 from accounts.services import api_key_authenticate
-from realtime.client_secrets import SECRET_PREFIX, client_secret_redeem
+from realtime.client_secrets import SECRET_PREFIX, Caller, client_secret_redeem
 
 # Browsers cannot set headers: they pass a credential as a subprotocol (OpenAI's convention).
 KEY_SUBPROTOCOL = "openai-insecure-api-key."
 
 
-def handshake_user(*, authorization: str, subprotocols: list[str]) -> User | None:
+def handshake_caller(*, authorization: str, subprotocols: list[str]) -> Caller | None:
     """The signed-in user of an `Authorization` header, or else of the subprotocol
-    `openai-insecure-api-key.<one-use secret or API key>`; None for a missing, malformed, unknown,
-    used, revoked or expired credential (the handshake is refused, whichever it was)."""
+    `openai-insecure-api-key.<one-use secret or API key>`, with the API key behind it; None for a
+    missing, malformed, unknown, used, revoked or expired credential (the handshake is refused,
+    whichever it was)."""
     if not authorization:
         offered = [p.removeprefix(KEY_SUBPROTOCOL) for p in subprotocols if p.startswith(KEY_SUBPROTOCOL)]
         if len(offered) != 1:
@@ -34,15 +35,16 @@ def handshake_user(*, authorization: str, subprotocols: list[str]) -> User | Non
         return None
     if credential.startswith(API_KEY_PREFIX):
         try:
-            return api_key_authenticate(key=credential).user
+            api_key = api_key_authenticate(key=credential)
         except InvalidApiKey:
             return None
+        return Caller(api_key.user, api_key.pk)
     jwt = CachedUserJWTAuthentication()
     try:
         user = jwt.get_user(jwt.get_validated_token(credential.encode()))  # type: ignore[no-untyped-call]
     except (InvalidToken, TokenError, AuthenticationFailed):
         return None
-    return user if isinstance(user, User) and user.is_active else None
+    return Caller(user, None) if isinstance(user, User) and user.is_active else None
 
 
 def origin_allowed(*, origin: str | None, host: str | None) -> bool:

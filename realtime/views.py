@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import signed_in_user
+from accounts.models import ApiKey
 from openai_api.views import OpenAIView
 from realtime import protocol
 from realtime.client_secrets import client_secret_issue, client_secret_seconds
@@ -33,7 +34,8 @@ class ClientSecretView(OpenAIView):
         data = ClientSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         seconds = data.validated_data.get("expires_after", {}).get("seconds", client_secret_seconds())
-        value, expires_at = client_secret_issue(user=signed_in_user(request), seconds=seconds)
+        api_key_id = request.auth.pk if isinstance(request.auth, ApiKey) else None
+        value, expires_at = client_secret_issue(user=signed_in_user(request), api_key_id=api_key_id, seconds=seconds)
         session = protocol.session_body(protocol.new_id("sess"), protocol.SessionConfig())
         return Response({"value": value, "expires_at": expires_at, "session": session})
 

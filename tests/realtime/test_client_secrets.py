@@ -20,16 +20,16 @@ def test_a_signed_in_user_gets_a_secret_that_expires_in_about_a_minute(user):
     assert body["value"].startswith("ek_") and len(body["value"]) > 30
     assert 59 <= body["expires_at"] - time.time() <= 61
     assert body["session"]["type"] == "transcription"
-    assert client_secret_redeem(value=body["value"]) == user
+    assert client_secret_redeem(value=body["value"]) == (user, None)
 
 
-def test_an_api_key_may_ask_for_one_and_a_shorter_life(user):
-    answer = key_client(api_key_create(user=user, name="server").key).post(
-        URL, {"expires_after": {"anchor": "created_at", "seconds": 10}}, format="json"
-    )
+def test_an_api_key_may_ask_for_one_and_a_shorter_life_and_the_session_answers_to_that_key(user):
+    issued = api_key_create(user=user, name="server")
+    answer = key_client(issued.key).post(URL, {"expires_after": {"anchor": "created_at", "seconds": 10}}, format="json")
 
     assert answer.status_code == 200
     assert 9 <= answer.json()["expires_at"] - time.time() <= 11
+    assert client_secret_redeem(value=answer.json()["value"]) == (user, issued.api_key.pk)
 
 
 def test_without_credentials_it_is_401_in_openais_shape(anon_client):
@@ -50,11 +50,11 @@ def test_a_life_outside_10_to_60_seconds_is_refused(user):
 
 
 def test_a_secret_opens_at_most_one_session_and_not_after_it_expires(user):
-    value, _ = client_secret_issue(user=user, seconds=60)
-    expired, _ = client_secret_issue(user=user, seconds=1)
+    value, _ = client_secret_issue(user=user, api_key_id=None, seconds=60)
+    expired, _ = client_secret_issue(user=user, api_key_id=None, seconds=1)
     time.sleep(1.1)
 
-    assert client_secret_redeem(value=value) == user
+    assert client_secret_redeem(value=value) == (user, None)
     assert client_secret_redeem(value=value) is None
     assert client_secret_redeem(value=expired) is None
     assert client_secret_redeem(value="sk-not-a-secret") is None

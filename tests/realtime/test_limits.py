@@ -8,16 +8,17 @@ from decimal import Decimal
 import pytest
 import websockets
 
-from accounts.services import api_key_create
+from accounts.services import api_key_create, api_key_revoke
 from tests.factories import UserFactory
-from tests.openai_api.live import live_server
-from tests.realtime.client import all_events, pcm_of, send, start, stream
+from tests.openai_api.live import LiveServer, live_server
+from tests.realtime.client import all_events, events_until, pcm_of, send, start, stream
 from tests.speech import joined, librivox, word_error_rate
 from transcriptions.models import Transcription
 from wallet.audit import wallet_audit
 from wallet.models import Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
+COMPLETED = "conversation.item.input_audio_transcription.completed"
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +107,41 @@ def test_a_session_ends_at_its_longest_audio_and_charges_exactly_that(server):
     wallet = Wallet.objects.get(user=user)
     assert (wallet.held, wallet.demo_minutes_held, wallet.demo_minutes_remaining) == (0, 0, Decimal("9.00"))
     assert wallet_audit().mismatches == []
+
+
+def test_a_session_ends_at_its_next_heartbeat_once_its_api_key_is_revoked(tmp_path):
+    """A revoked key is refused at once by every request; a session it opened must not go on holding
+    and spending its owner's minutes either (a leaked key, revoked, with a session still open)."""
+    user = UserFactory()
+    issued = api_key_create(user=user, name="leaked")
+    said = librivox()[1]
+    server = LiveServer(tmp_path / "server.log", TRANSCRIPTION_ENGINE="local", TRANSCRIPTION_HEARTBEAT_SECONDS="1")
+    try:
+
+        async def scenario():
+            ws, _, _ = await start(server, issued.key)
+            await stream(ws, pcm_of(said.path, silence_after=1.0))
+            before = await events_until(ws, COMPLETED)
+            await asyncio.to_thread(api_key_revoke, api_key=issued.api_key)
+            revoked = time.monotonic()
+            with contextlib.suppress(websockets.ConnectionClosed):  # 20 s more, at real time, as a leak would
+                await stream(ws, b"\0\0" * 16_000 * 20, pace=1.0)
+            return before + await all_events(ws, timeout=30), time.monotonic() - revoked
+
+        events, went_on = asyncio.run(scenario())
+    finally:
+        server.stop()
+
+    errors = [event["error"]["code"] for event in events if event["type"] == "error"]
+    assert errors == ["invalid_api_key"], server.log
+    assert went_on < 10  # ended within a beat or two, not after the 20 s sent
+    job = completed_session(user)
+    assert word_error_rate(said.text, job.text) <= 0.1, job.text
+    assert job.audio_duration_seconds < Decimal(said_seconds(said) + went_on + 2)
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.held, wallet.demo_minutes_held) == (0, 0)
+    assert wallet_audit().mismatches == []
+
+
+def said_seconds(utterance) -> float:
+    return len(pcm_of(utterance.path)) / 2 / 16_000

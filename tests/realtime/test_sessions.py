@@ -423,14 +423,17 @@ def test_when_the_next_minute_cannot_be_held_the_session_ends_with_insufficient_
 
 def test_a_user_who_cannot_pay_a_minute_is_told_so_at_the_start(server, user, key):
     fund(user, balance=D("0.00"), demo_minutes=D("0.50"))
+    logged_before = len(server.log)
 
     async def scenario():
         ws = await connect(server, key)
-        return await all_events(ws)
+        return await all_events(ws), ws.close_code
 
-    events = asyncio.run(scenario())
+    events, close_code = asyncio.run(scenario())
 
     assert [(event["type"], event["error"]["code"]) for event in events] == [("error", "insufficient_quota")]
+    assert close_code == 1000  # a normal close: the error said why (never 1011, an internal error)
+    assert "Traceback" not in server.log[logged_before:]
     assert not Transcription.objects.filter(user=user).exists()
     assert_ledger_clean(user)
 
