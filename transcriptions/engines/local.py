@@ -66,12 +66,13 @@ LANGUAGE_DETECTION_THRESHOLD = 0.5
 # speech without a pause is cut at its last short pause before 30 s (Silero's own rule).
 CLIP_SECONDS = 30.0
 SPEECH = VadOptions(max_speech_duration_s=CLIP_SECONDS)
-# A live utterance is encoded with this much of the padding after it (4 s), not padded to
-# Whisper's 30 s: encoding is most of the time an utterance takes, and it falls from about 1.0 s
-# to 0.3 s. With no padding kept Whisper loops; with 1 s it mishears more. With 4 s, five LibriVox
-# utterances: 1.4% word errors, as with 30 s; ten robotic espeak-ng sentences with rare Indian
-# names: 20.6% against 17.1% (the names misheard differently; with 10 s kept, 20.6% too).
-UTTERANCE_PADDING_FRAMES = 400
+# A live utterance is encoded with this much of the padding after it (10 s), not padded to
+# Whisper's 30 s: encoding is most of the time an utterance takes, and it falls from about 1.2 s
+# to 0.5 s. With no padding kept Whisper loops; with less it mishears, and by how much depends on
+# the CPU's kernels: with 4 s, five LibriVox utterances gave 1.4% word errors (as with 30 s) on
+# AVX2 but 2.8% on AVX-512 ("ill-disposed" heard as "ill-sposed"); with 6 s and more, 1.4% on
+# both. Ten robotic espeak-ng sentences with rare Indian names: 20.6% against 17.1% with 30 s.
+UTTERANCE_PADDING_FRAMES = 1000
 _encoding_utterance: ContextVar[bool] = ContextVar("encoding_utterance", default=False)
 
 
