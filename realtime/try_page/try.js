@@ -135,19 +135,22 @@ $("record").addEventListener("click", async () => {
     let pending = [];
     let pendingLength = 0;
     let ready = false;
+    let stopped = false;
+    let finishing = null;  // once Stop is pressed: the last commit's item, and what to call when it is transcribed
+    const sendPending = () => {
+      const block = new Float32Array(pendingLength);
+      let offset = 0;
+      for (const part of pending) { block.set(part, offset); offset += part.length; }
+      pending = [];
+      pendingLength = 0;
+      socket.send(JSON.stringify({ type: "input_audio_buffer.append", audio: pcm16Base64(block, context.sampleRate) }));
+    };
     capture.port.onmessage = (event) => {
       // The worklet may still post a block after the socket began closing (stop, or the server's idle limit).
       if (!ready || socket.readyState !== WebSocket.OPEN) return;
       pending.push(event.data);
       pendingLength += event.data.length;
-      if (pendingLength >= context.sampleRate / 10) {  // about 100 ms an append
-        const block = new Float32Array(pendingLength);
-        let offset = 0;
-        for (const part of pending) { block.set(part, offset); offset += part.length; }
-        pending = [];
-        pendingLength = 0;
-        socket.send(JSON.stringify({ type: "input_audio_buffer.append", audio: pcm16Base64(block, context.sampleRate) }));
-      }
+      if (pendingLength >= context.sampleRate / 10) sendPending();  // about 100 ms an append
     };
     source.connect(capture);
     const lines = new Map();
@@ -170,26 +173,47 @@ $("record").addEventListener("click", async () => {
       } else if (event.type === "conversation.item.input_audio_transcription.delta") {
         lines.set(event.item_id, (lines.get(event.item_id) || "") + event.delta);
         render();
+      } else if (event.type === "input_audio_buffer.committed") {
+        if (finishing) finishing.item = event.item_id;
       } else if (event.type === "conversation.item.input_audio_transcription.completed") {
         lines.set(event.item_id, event.transcript);
         render();
-        say("Listening…");
+        if (finishing && finishing.item === event.item_id) finishing.done();
+        else if (!finishing) say("Listening…");
+      } else if (event.type === "conversation.item.input_audio_transcription.failed") {
+        if (finishing && finishing.item === event.item_id) finishing.done();
       } else if (event.type === "error") {
-        say(`${event.error.code}: ${event.error.message}`, true);
+        // Stop in a pause leaves under 100 ms to commit: nothing was left unsaid.
+        if (finishing && event.error.code === "input_audio_buffer_commit_empty") finishing.done();
+        else say(`${event.error.code}: ${event.error.message}`, true);
       }
     };
     socket.onclose = () => {
       stop();
       showWallet();
     };
-    const stop = () => {
+    // Stop: the microphone goes at once; what it already heard is committed and its text awaited
+    // (up to 30 s), so the last words are shown as well as paid for, then the socket closes.
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      $("stop").disabled = true;
       capture.port.onmessage = null;
       source.disconnect();
       stream.getTracks().forEach((track) => track.stop());
       context.close().catch(() => {});
+      if (ready && socket.readyState === WebSocket.OPEN) {
+        if (pendingLength) sendPending();
+        say("Finishing the last words…");
+        await new Promise((resolve) => {
+          finishing = { item: null, done: resolve };
+          socket.onclose = resolve;
+          setTimeout(resolve, 30000);
+          socket.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
+        });
+      }
       if (socket.readyState <= WebSocket.OPEN) socket.close();
       $("record").disabled = false;
-      $("stop").disabled = true;
       live = null;
     };
     live = { stop };
@@ -200,8 +224,9 @@ $("record").addEventListener("click", async () => {
   }
 });
 
-$("stop").addEventListener("click", () => {
-  if (live) live.stop();
+$("stop").addEventListener("click", async () => {
+  if (!live) return;
+  await live.stop();
   say("Stopped: the session is transcribed and charged for the audio sent.");
   setTimeout(showWallet, 1500);
 });

@@ -56,7 +56,9 @@ def test_the_try_page_transcribes_a_file_and_the_microphone_live(server, tmp_pat
 
         page.click("#record")
         expect(page.locator("#live-text")).to_contain_text(re.compile("dashwood", re.I), timeout=90_000)
+        page.wait_for_timeout(2_500)  # into the next sentence: Stop while it is being said
         page.click("#stop")
+        expect(page.locator("#live-status")).to_contain_text("Stopped", timeout=60_000)
         live_text = page.text_content("#live-text")
         browser.close()
 
@@ -67,6 +69,7 @@ def test_the_try_page_transcribes_a_file_and_the_microphone_live(server, tmp_pat
         assert time.monotonic() < deadline, session.status
         time.sleep(0.2)
     assert "dashwood" in session.text.lower()
+    assert live_text.split() == session.text.split()  # every word paid for was shown, the last ones too
     assert Transcription.objects.get(user=user, source="api").status == "completed"
     wallet = Wallet.objects.get(user=user)
     assert wallet.held == 0 and wallet.demo_minutes_remaining < 10
