@@ -11,7 +11,7 @@ handshakes with the same secret only the one whose delete removed it gets in.
 import hashlib
 import secrets
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -29,20 +29,25 @@ class Caller(NamedTuple):
 
     user: User
     api_key_id: UUID | None
+    session: dict[str, Any] | None = None  # the settings asked for with the secret, applied at the start
 
 
 def _cache_key(value: str) -> str:
     return "realtime-secret:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def client_secret_issue(*, user: User, api_key_id: UUID | None, seconds: int) -> tuple[str, int]:
-    """A new secret of `user` (asked for with the API key `api_key_id`, if with one), and when it
-    expires (Unix seconds). Raises `ServiceUnavailable` when the cache cannot keep it: a secret no
-    handshake could redeem is not handed out."""
+def client_secret_issue(
+    *, user: User, api_key_id: UUID | None, seconds: int, session: dict[str, Any] | None = None
+) -> tuple[str, int]:
+    """A new secret of `user` (asked for with the API key `api_key_id`, if with one), opening a
+    session with the settings `session` (a `session.update`'s), and when it expires (Unix seconds).
+    Raises `ServiceUnavailable` when the cache cannot keep it: a secret no handshake could redeem is
+    not handed out."""
     value = SECRET_PREFIX + secrets.token_urlsafe(24)
     # `add` says whether it stored the key (a new random key always is), where `set` says nothing
     # on every backend, and the cache ignores its connection errors.
-    if not cache.add(_cache_key(value), (str(user.pk), api_key_id and str(api_key_id)), timeout=seconds):
+    issued = (str(user.pk), api_key_id and str(api_key_id), session)
+    if not cache.add(_cache_key(value), issued, timeout=seconds):
         raise ServiceUnavailable("Live sessions cannot be opened from a browser just now. Please try again shortly.")
     return value, int(time.time()) + seconds
 
@@ -55,9 +60,9 @@ def client_secret_redeem(*, value: str) -> Caller | None:
     issued = cache.get(key)
     if issued is None or not cache.delete(key):
         return None
-    user_id, api_key_id = issued
+    user_id, api_key_id, session = issued
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    return Caller(user, api_key_id and UUID(api_key_id)) if user is not None else None
+    return Caller(user, api_key_id and UUID(api_key_id), session) if user is not None else None
 
 
 def client_secret_seconds() -> int:

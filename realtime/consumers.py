@@ -80,7 +80,7 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         if caller is None:
             await self.close()
             return
-        user, self.api_key_id = caller
+        user, self.api_key_id, asked = caller
         await self.accept("realtime" if "realtime" in offered else None)
         self.ending = False
         self.closed = False
@@ -118,6 +118,11 @@ class TranscriptionSession(AsyncWebsocketConsumer):  # type: ignore[misc]  # cha
         self.watchers = [asyncio.ensure_future(self._heartbeat()), asyncio.ensure_future(self._watch_idle())]
         body = protocol.session_body(self.session_id, self.config)
         await self._send(protocol.server_event("session.created", session=body))
+        if asked is not None:  # the settings its one-use secret was asked with
+            try:
+                await self._session_update({"type": "session.update", "session": asked})
+            except protocol.ProtocolError as exc:  # the model or language, checked only now
+                await self._send(protocol.error_event(exc.code, exc.message, param=exc.param))
 
     # --- Client events -------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ class ExpiresAfterSerializer(serializers.Serializer):
 
 
 class ClientSecretInputSerializer(serializers.Serializer):
-    """OpenAI's request; `session` is taken and not kept: the browser sends `session.update` itself."""
+    """OpenAI's request. `session`: the settings the session starts with, as a `session.update` gives
+    them (checked now), so a browser may stream at once."""
 
     expires_after = ExpiresAfterSerializer(required=False)
     session = serializers.DictField(required=False)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import signed_in_user
 from accounts.models import ApiKey
+from config.exceptions import DomainError
 from openai_api.views import OpenAIView
 from realtime import protocol
 from realtime.client_secrets import client_secret_issue, client_secret_seconds
@@ -34,10 +35,27 @@ class ClientSecretView(OpenAIView):
         data = ClientSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         seconds = data.validated_data.get("expires_after", {}).get("seconds", client_secret_seconds())
+        session = data.validated_data.get("session")
+        config = protocol.SessionConfig()
+        if session is not None:  # checked now as a session.update is: the session starts with it
+            try:
+                config = protocol.session_config_update(config, {"session": session})
+            except protocol.ProtocolError as exc:
+                raise SessionRefused(exc.code, exc.message, param=exc.param or "session") from exc
         api_key_id = request.auth.pk if isinstance(request.auth, ApiKey) else None
-        value, expires_at = client_secret_issue(user=signed_in_user(request), api_key_id=api_key_id, seconds=seconds)
-        session = protocol.session_body(protocol.new_id("sess"), protocol.SessionConfig())
-        return Response({"value": value, "expires_at": expires_at, "session": session})
+        value, expires_at = client_secret_issue(
+            user=signed_in_user(request), api_key_id=api_key_id, seconds=seconds, session=session
+        )
+        body = protocol.session_body(protocol.new_id("sess"), config)
+        return Response({"value": value, "expires_at": expires_at, "session": body})
+
+
+class SessionRefused(DomainError):
+    """A `session` the live protocol refuses, with the code and field a `session.update` would get."""
+
+    def __init__(self, code: str, message: str, *, param: str) -> None:
+        super().__init__(message, param=param)
+        self.code = code
 
 
 # --- /try/: a static page to try the API from a browser --------------------------------------------

@@ -20,7 +20,7 @@ def test_a_signed_in_user_gets_a_secret_that_expires_in_about_a_minute(user):
     assert body["value"].startswith("ek_") and len(body["value"]) > 30
     assert 59 <= body["expires_at"] - time.time() <= 61
     assert body["session"]["type"] == "transcription"
-    assert client_secret_redeem(value=body["value"]) == (user, None)
+    assert client_secret_redeem(value=body["value"]) == (user, None, None)
 
 
 def test_an_api_key_may_ask_for_one_and_a_shorter_life_and_the_session_answers_to_that_key(user):
@@ -29,7 +29,7 @@ def test_an_api_key_may_ask_for_one_and_a_shorter_life_and_the_session_answers_t
 
     assert answer.status_code == 200
     assert 9 <= answer.json()["expires_at"] - time.time() <= 11
-    assert client_secret_redeem(value=answer.json()["value"]) == (user, issued.api_key.pk)
+    assert client_secret_redeem(value=answer.json()["value"]) == (user, issued.api_key.pk, None)
 
 
 def test_without_credentials_it_is_401_in_openais_shape(anon_client):
@@ -54,7 +54,33 @@ def test_a_secret_opens_at_most_one_session_and_not_after_it_expires(user):
     expired, _ = client_secret_issue(user=user, api_key_id=None, seconds=1)
     time.sleep(1.1)
 
-    assert client_secret_redeem(value=value) == (user, None)
+    assert client_secret_redeem(value=value) == (user, None, None)
     assert client_secret_redeem(value=value) is None
     assert client_secret_redeem(value=expired) is None
     assert client_secret_redeem(value="sk-not-a-secret") is None
+
+
+def test_the_settings_asked_with_a_secret_are_checked_and_kept_for_its_session(user):
+    settings = {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
+    settings["audio"]["input"]["transcription"] = {"language": "fr"}
+
+    answer = client_for(user).post(URL, {"session": settings}, format="json")
+
+    assert answer.status_code == 200
+    session = answer.json()["session"]["audio"]["input"]
+    assert (session["format"]["rate"], session["transcription"]["language"]) == (16000, "fr")
+    assert client_secret_redeem(value=answer.json()["value"]).session == settings
+
+
+@pytest.mark.parametrize(
+    ("audio_input", "code", "param"),
+    [
+        ({"format": {"type": "audio/pcm", "rate": 8000}}, "unsupported_sample_rate", "session.audio.input.format.rate"),
+        ({"format": {"type": "audio/mp3"}}, "unsupported_audio_format", "session.audio.input.format.type"),
+    ],
+)
+def test_settings_a_session_would_refuse_are_400_and_no_secret(user, audio_input, code, param):
+    answer = client_for(user).post(URL, {"session": {"audio": {"input": audio_input}}}, format="json")
+
+    assert answer.status_code == 400
+    assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == (code, param)

@@ -541,6 +541,35 @@ def test_a_browser_opens_one_session_with_a_one_use_secret_passed_as_a_subprotoc
     assert wait_completed(user).user_id == user.pk
 
 
+def test_a_browser_whose_secret_carries_the_settings_streams_at_once(server, user, key):
+    """As OpenAI's browser clients do: the server asks for the secret with the session's settings,
+    and the browser streams without a session.update of its own."""
+    said = librivox()[1]
+    settings = {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
+    answer = requests.post(
+        f"{server.url}/v1/realtime/client_secrets",
+        json={"session": settings},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    protocols = ["realtime", f"openai-insecure-api-key.{answer.json()['value']}"]
+
+    async def scenario():
+        ws = await connect(server, None, subprotocols=protocols, headers={"Origin": server.url})
+        opening = [await receive(ws), await receive(ws)]
+        await stream(ws, pcm_of(said.path, silence_after=1.0))
+        events = await events_until(ws, COMPLETED)
+        await ws.close()
+        return opening, events
+
+    opening, events = asyncio.run(scenario())
+
+    assert [event["type"] for event in opening] == ["session.created", "session.updated"]
+    assert opening[1]["session"]["audio"]["input"]["format"]["rate"] == 16000
+    assert not [event for event in events if event["type"] == "error"]
+    assert word_error_rate(said.text, events[-1]["transcript"]) <= 0.10
+
+
 def test_an_api_key_works_as_a_subprotocol_too(server, user, key):
     async def scenario():
         ws = await connect(server, None, subprotocols=["realtime", f"openai-insecure-api-key.{key}"])
