@@ -60,7 +60,8 @@ def client_secret_redeem(*, value: str) -> Caller | None:
     issued = cache.get(key)
     if issued is None or not cache.delete(key):
         return None
-    user_id, api_key_id, session = issued
+    # A secret issued by the release before this one (during a deploy) holds the user's id alone.
+    user_id, api_key_id, session = (issued, None, None) if isinstance(issued, str) else issued
     user = User.objects.filter(pk=user_id, is_active=True).first()
     return Caller(user, api_key_id and UUID(api_key_id), session) if user is not None else None
 

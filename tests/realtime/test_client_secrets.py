@@ -1,8 +1,10 @@
 """`POST /v1/realtime/client_secrets`: a one-use secret for a browser's live session."""
 
+import hashlib
 import time
 
 import pytest
+from django.core.cache import cache
 
 from accounts.services import api_key_create
 from realtime.client_secrets import client_secret_issue, client_secret_redeem
@@ -84,3 +86,9 @@ def test_settings_a_session_would_refuse_are_400_and_no_secret(user, audio_input
 
     assert answer.status_code == 400
     assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == (code, param)
+
+
+def test_a_secret_issued_by_the_previous_release_still_opens_its_session(user):
+    cache.add("realtime-secret:" + hashlib.sha256(b"ek_from_before").hexdigest(), str(user.pk), timeout=60)
+
+    assert client_secret_redeem(value="ek_from_before") == (user, None, None)
