@@ -68,7 +68,8 @@ def event_parse(text: str) -> dict[str, Any]:
     if kind not in CLIENT_EVENTS:
         raise ProtocolError(
             "unknown_event",
-            f"Unknown event type {kind!r}; a transcription session takes {', '.join(sorted(CLIENT_EVENTS))}.",
+            (f"Unknown event type {kind!r}" if kind is not None else "The event has no `type`")
+            + f"; a transcription session takes {', '.join(sorted(CLIENT_EVENTS))}.",
             param="type",
             event_id=event_id,
         )

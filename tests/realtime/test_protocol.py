@@ -109,6 +109,11 @@ def test_frames_that_are_no_known_event_are_refused(frame, code):
     assert refused.value.code == code
 
 
+def test_an_event_without_a_type_is_told_so():
+    with pytest.raises(ProtocolError, match="has no `type`"):
+        event_parse('{"event_id": "e1"}')
+
+
 def test_server_events_have_openais_shape():
     body = session_body("sess_1", SessionConfig())
     error = error_event("insufficient_quota", "No money.", event_id="evt_9")
